@@ -1,0 +1,114 @@
+"""
+The Python API, for login flows other than the bundled view (allauth, DRF,
+social login): :func:`remember`, :func:`forget`, :func:`revoke_user_tokens`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import BACKEND_SESSION_KEY
+
+from . import sessions, signals
+from .conf import app_settings
+from .models import RememberToken, RevokeReason
+from .state import find_state, get_state
+from .tokens import client_ip, client_user_agent
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+__all__ = ["forget", "remember", "revoke_user_tokens"]
+
+
+def remember(request: HttpRequest) -> RememberToken:
+    """
+    Remember the user signed in on this request in this browser.
+
+    Call it right after Django's ``login()``. A new token is issued (any
+    token this browser held is revoked), the session gets
+    ``REMEMBERME_SESSION_AGE``, and ``RememberMeMiddleware`` sets the cookie
+    on the response. Return the new token.
+    """
+    state = get_state(request)
+    user = request.user
+    if not user.is_authenticated:
+        raise ValueError("remember() needs a signed-in user: call it after login().")
+    backend = request.session.get(BACKEND_SESSION_KEY)
+    if not backend:
+        raise ValueError("remember() needs a session made by django.contrib.auth.login().")
+    _revoke_this_browsers_token(request, RevokeReason.LOGOUT)
+    values = sessions.persistent_values(request.session)
+    token, value = RememberToken.objects.issue(
+        user,  # type: ignore[arg-type]
+        backend=backend,
+        user_agent=client_user_agent(request),
+        ip_address=client_ip(request),
+        session_data=values,
+    )
+    state.set_cookie(value, token.expires_at)
+    sessions.link(request.session, token.pk)
+    sessions.mark_persisted(request.session, values)
+    sessions.apply_session_age(request.session, app_settings.SESSION_AGE)
+    signals.token_issued.send(sender=RememberToken, request=request, user=user, token=token)
+    return token
+
+
+def forget(request: HttpRequest) -> None:
+    """
+    Revoke this browser's token and delete its cookie on the response.
+
+    The session itself is left alone: call ``logout()`` to end it too (which
+    forgets the browser by itself).
+    """
+    get_state(request)
+    _revoke_this_browsers_token(request, RevokeReason.LOGOUT)
+
+
+def revoke_user_tokens(user: Any, *, reason: str, keep: RememberToken | None = None) -> int:
+    """
+    Revoke every token of ``user``, except ``keep`` if given; return how
+    many were revoked. Sessions that came from them end within
+    ``REMEMBERME_REVALIDATE_INTERVAL``.
+    """
+    if reason not in RevokeReason.values:
+        raise ValueError(
+            f"Unknown revocation reason {reason!r}; use one of {', '.join(RevokeReason.values)}."
+        )
+    tokens = RememberToken.objects.filter(user=user)
+    if keep is not None:
+        tokens = tokens.exclude(pk=keep.pk)
+    return tokens.revoke(reason)
+
+
+def this_browsers_token(request: HttpRequest) -> RememberToken | None:
+    """
+    Return the token this session came from or, failing that, the token
+    whose cookie the signed-in user's browser sent; ``None`` otherwise.
+
+    A cookie alone is not verified here, so it only ever points at a token
+    of the user signed in on the request: it is not proof enough to act on
+    anyone else's.
+    """
+    session = getattr(request, "session", None)
+    token_id = sessions.linked_token_id(session) if session is not None else None
+    if token_id is not None:
+        return RememberToken.objects.filter(pk=token_id).first()
+    state = find_state(request)
+    user = getattr(request, "user", None)
+    if state is None or state.cookie is None or user is None or not user.is_authenticated:
+        return None
+    return RememberToken.objects.filter(selector=state.cookie.selector, user_id=user.pk).first()
+
+
+def _revoke_this_browsers_token(request: HttpRequest, reason: str) -> RememberToken | None:
+    token = this_browsers_token(request)
+    if token is not None:
+        token.revoke(reason, request=request)
+    state = find_state(request)
+    if state is not None:
+        state.delete_cookie()
+    session = getattr(request, "session", None)
+    if session is not None:
+        sessions.unlink(session)
+    return token

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RememberMeConfig(AppConfig):
+    name = "rememberme"
+    verbose_name = _("Remember me")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.db.models.signals import post_save, pre_save
+
+        from . import checks, receivers
+
+        checks.register()
+        user_logged_in.connect(
+            receivers.revoke_foreign_token_on_login, dispatch_uid="rememberme.login"
+        )
+        user_logged_out.connect(receivers.forget_on_logout, dispatch_uid="rememberme.logout")
+        user_model = get_user_model()
+        pre_save.connect(
+            receivers.track_password_before_save,
+            sender=user_model,
+            dispatch_uid="rememberme.password_before_save",
+        )
+        post_save.connect(
+            receivers.track_password_change,
+            sender=user_model,
+            dispatch_uid="rememberme.password_change",
+        )

@@ -1,0 +1,249 @@
+"""
+System checks: misconfiguration is reported by ``manage.py check``, never by
+a crash at request time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from .conf import app_settings
+
+__all__ = ["register"]
+
+MIDDLEWARE_PATH = "rememberme.middleware.RememberMeMiddleware"
+AUTH_MIDDLEWARE_PATH = "django.contrib.auth.middleware.AuthenticationMiddleware"
+SESSION_MIDDLEWARE_PATH = "django.contrib.sessions.middleware.SessionMiddleware"
+
+_ARGON2_MINIMUMS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+def register() -> None:
+    checks.register(check_installation, checks.Tags.security)
+    checks.register(check_settings, checks.Tags.security)
+    checks.register(check_cookie, checks.Tags.security)
+    checks.register(check_deployment, checks.Tags.security, deploy=True)
+
+
+def _middleware_index(path: str) -> int | None:
+    """Return the position in MIDDLEWARE of ``path`` or a subclass of it."""
+    try:
+        target = import_string(path)
+    except ImportError:
+        return None
+    for index, entry in enumerate(settings.MIDDLEWARE):
+        try:
+            candidate = import_string(entry)
+        except ImportError:
+            continue
+        if isinstance(candidate, type) and issubclass(candidate, target):
+            return index
+    return None
+
+
+def check_installation(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[Any]:
+    errors: list[Any] = []
+    ours = _middleware_index(MIDDLEWARE_PATH)
+    auth = _middleware_index(AUTH_MIDDLEWARE_PATH)
+    session = _middleware_index(SESSION_MIDDLEWARE_PATH)
+    if "django.contrib.sessions" not in settings.INSTALLED_APPS or session is None:
+        errors.append(
+            checks.Error(
+                "django-rememberme needs Django's sessions.",
+                hint=(
+                    f"Add 'django.contrib.sessions' to INSTALLED_APPS and "
+                    f"'{SESSION_MIDDLEWARE_PATH}' to MIDDLEWARE."
+                ),
+                id="rememberme.E001",
+            )
+        )
+    if ours is None:
+        errors.append(
+            checks.Error(
+                f"'{MIDDLEWARE_PATH}' is not in MIDDLEWARE, so no session is ever "
+                "restored and no remember-me cookie is written.",
+                hint=f"Add '{MIDDLEWARE_PATH}' to MIDDLEWARE after '{AUTH_MIDDLEWARE_PATH}'.",
+                id="rememberme.E002",
+            )
+        )
+    elif auth is None or ours < auth:
+        errors.append(
+            checks.Error(
+                f"'{MIDDLEWARE_PATH}' must come after '{AUTH_MIDDLEWARE_PATH}' in MIDDLEWARE.",
+                hint=f"Move '{MIDDLEWARE_PATH}' below '{AUTH_MIDDLEWARE_PATH}'.",
+                id="rememberme.E003",
+            )
+        )
+    return errors
+
+
+def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[Any]:
+    errors: list[Any] = []
+    try:
+        token_age = app_settings.TOKEN_AGE
+        max_age = app_settings.TOKEN_MAX_AGE
+        grace = app_settings.ROTATION_GRACE
+        interval = app_settings.REVALIDATE_INTERVAL
+        app_settings.SESSION_AGE
+        app_settings.UNREMEMBERED_SESSION_AGE
+    except ImproperlyConfigured as exc:
+        return [
+            checks.Error(
+                str(exc),
+                hint="Durations are a datetime.timedelta or an int of seconds.",
+                id="rememberme.E004",
+            )
+        ]
+    if token_age.total_seconds() <= 0:
+        errors.append(
+            checks.Error(
+                "REMEMBERME_TOKEN_AGE must be positive.",
+                hint="Set it to how long an unused token stays valid, e.g. timedelta(days=14).",
+                id="rememberme.E005",
+            )
+        )
+    if grace.total_seconds() < 0 or grace >= token_age:
+        errors.append(
+            checks.Error(
+                "REMEMBERME_ROTATION_GRACE must be zero or more and shorter than "
+                "REMEMBERME_TOKEN_AGE.",
+                hint="Keep the grace window to tens of seconds (the default is 30).",
+                id="rememberme.E006",
+            )
+        )
+    if interval.total_seconds() < 0:
+        errors.append(
+            checks.Error(
+                "REMEMBERME_REVALIDATE_INTERVAL must not be negative.",
+                hint="Use 0 to re-check the token on every request.",
+                id="rememberme.E007",
+            )
+        )
+    if max_age is not None and max_age < token_age:
+        errors.append(
+            checks.Warning(
+                "REMEMBERME_TOKEN_MAX_AGE is shorter than REMEMBERME_TOKEN_AGE, so the "
+                "idle lifetime never applies.",
+                hint="Raise REMEMBERME_TOKEN_MAX_AGE, lower REMEMBERME_TOKEN_AGE, or set "
+                "REMEMBERME_TOKEN_MAX_AGE = None for no absolute cap.",
+                id="rememberme.W001",
+            )
+        )
+    errors.extend(_check_argon2_params())
+    return errors
+
+
+def _check_argon2_params() -> list[Any]:
+    params = getattr(settings, "REMEMBERME_ARGON2_PARAMS", {})
+    if not isinstance(params, dict):
+        return [
+            checks.Error(
+                "REMEMBERME_ARGON2_PARAMS must be a dict.",
+                hint="For example {'time_cost': 1, 'memory_cost': 2048, 'parallelism': 1}.",
+                id="rememberme.E008",
+            )
+        ]
+    errors: list[Any] = []
+    for key, value in params.items():
+        minimum = _ARGON2_MINIMUMS.get(key)
+        if minimum is None:
+            errors.append(
+                checks.Error(
+                    f"REMEMBERME_ARGON2_PARAMS has an unknown key {key!r}.",
+                    hint="Only 'time_cost', 'memory_cost' and 'parallelism' can be set.",
+                    id="rememberme.E008",
+                )
+            )
+        elif not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            errors.append(
+                checks.Error(
+                    f"REMEMBERME_ARGON2_PARAMS[{key!r}] must be an int of at least {minimum}.",
+                    hint="memory_cost is in KiB and must be at least 8 x parallelism.",
+                    id="rememberme.E008",
+                )
+            )
+    return errors
+
+
+def check_cookie(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[Any]:
+    errors: list[Any] = []
+    name = app_settings.COOKIE_NAME
+    if name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
+        errors.append(
+            checks.Error(
+                f"REMEMBERME_COOKIE_NAME {name!r} is also the name of the session or CSRF "
+                "cookie; the cookies would overwrite each other.",
+                hint="Give the remember-me cookie a name of its own (the default is "
+                "'rememberme').",
+                id="rememberme.E009",
+            )
+        )
+    samesite = app_settings.COOKIE_SAMESITE
+    if samesite is not None and samesite.lower() not in ("lax", "strict", "none"):
+        errors.append(
+            checks.Error(
+                f"REMEMBERME_COOKIE_SAMESITE is {samesite!r}.",
+                hint="Use 'Lax' (the default), 'Strict', 'None' or False.",
+                id="rememberme.E010",
+            )
+        )
+    elif samesite is not None and samesite.lower() == "none" and not app_settings.COOKIE_SECURE:
+        errors.append(
+            checks.Error(
+                "REMEMBERME_COOKIE_SAMESITE = 'None' needs a Secure cookie; browsers drop it "
+                "otherwise.",
+                hint="Set REMEMBERME_COOKIE_SECURE = True (or SESSION_COOKIE_SECURE = True).",
+                id="rememberme.E011",
+            )
+        )
+    # Cookie prefixes, RFC 6265bis section 4.1.3: browsers refuse a
+    # "__Secure-" cookie without Secure, and a "__Host-" cookie unless it is
+    # also host-only (no Domain) with Path=/.
+    if name.startswith(("__Secure-", "__Host-")) and not app_settings.COOKIE_SECURE:
+        errors.append(
+            checks.Error(
+                f"The cookie name {name!r} requires a Secure cookie.",
+                hint="Set REMEMBERME_COOKIE_SECURE = True (or SESSION_COOKIE_SECURE = True).",
+                id="rememberme.E012",
+            )
+        )
+    if name.startswith("__Host-") and (
+        app_settings.COOKIE_DOMAIN is not None or app_settings.COOKIE_PATH != "/"
+    ):
+        errors.append(
+            checks.Error(
+                f"The cookie name {name!r} requires no domain and the path '/'.",
+                hint="Set REMEMBERME_COOKIE_DOMAIN = None and REMEMBERME_COOKIE_PATH = '/'.",
+                id="rememberme.E013",
+            )
+        )
+    if not app_settings.COOKIE_HTTPONLY:
+        errors.append(
+            checks.Warning(
+                "REMEMBERME_COOKIE_HTTPONLY is False: any script on the site (an XSS "
+                "included) can read the remember-me token.",
+                hint="Remove REMEMBERME_COOKIE_HTTPONLY; no script needs the token.",
+                id="rememberme.W002",
+            )
+        )
+    return errors
+
+
+def check_deployment(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[Any]:
+    if settings.DEBUG or app_settings.COOKIE_SECURE:
+        return []
+    return [
+        checks.Warning(
+            "The remember-me cookie is not Secure, so it is sent over plain HTTP, where "
+            "anyone on the network can copy it and sign in for weeks.",
+            hint="Serve the site over HTTPS and set SESSION_COOKIE_SECURE = True (the "
+            "remember-me cookie follows it) or REMEMBERME_COOKIE_SECURE = True.",
+            id="rememberme.W003",
+        )
+    ]

@@ -1,0 +1,129 @@
+"""
+Settings for django-rememberme, read from ``django.conf.settings`` on access.
+
+Nothing is read at import time, so ``override_settings`` works without any
+reload hook, and every default lives in this one file.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+
+__all__ = ["app_settings", "to_timedelta"]
+
+
+def to_timedelta(value: Any, name: str, *, allow_none: bool = False) -> datetime.timedelta | None:
+    """
+    Return ``value`` (a ``timedelta`` or an ``int`` of seconds) as a
+    ``timedelta``; raise ``ImproperlyConfigured`` naming ``name`` otherwise.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, datetime.timedelta):
+        return value
+    # bool is an int subclass; True seconds is certainly a mistake.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return datetime.timedelta(seconds=value)
+    allowed = "a datetime.timedelta, an int of seconds" + (" or None" if allow_none else "")
+    raise ImproperlyConfigured(f"{name} must be {allowed}, not {value!r}.")
+
+
+def _required(value: datetime.timedelta | None) -> datetime.timedelta:
+    assert value is not None
+    return value
+
+
+class Settings:
+    """Typed, lazily read ``REMEMBERME_*`` settings."""
+
+    @property
+    def COOKIE_NAME(self) -> str:
+        return str(getattr(django_settings, "REMEMBERME_COOKIE_NAME", "rememberme"))
+
+    @property
+    def TOKEN_AGE(self) -> datetime.timedelta:
+        value = getattr(django_settings, "REMEMBERME_TOKEN_AGE", datetime.timedelta(days=14))
+        return _required(to_timedelta(value, "REMEMBERME_TOKEN_AGE"))
+
+    @property
+    def TOKEN_MAX_AGE(self) -> datetime.timedelta | None:
+        value = getattr(django_settings, "REMEMBERME_TOKEN_MAX_AGE", datetime.timedelta(days=30))
+        return to_timedelta(value, "REMEMBERME_TOKEN_MAX_AGE", allow_none=True)
+
+    @property
+    def SESSION_AGE(self) -> datetime.timedelta | None:
+        value = getattr(django_settings, "REMEMBERME_SESSION_AGE", None)
+        return to_timedelta(value, "REMEMBERME_SESSION_AGE", allow_none=True)
+
+    @property
+    def UNREMEMBERED_SESSION_AGE(self) -> datetime.timedelta | None:
+        value = getattr(django_settings, "REMEMBERME_UNREMEMBERED_SESSION_AGE", 0)
+        return to_timedelta(value, "REMEMBERME_UNREMEMBERED_SESSION_AGE", allow_none=True)
+
+    @property
+    def ROTATION_GRACE(self) -> datetime.timedelta:
+        # Why 30 seconds: see docs/security.rst, "The grace window".
+        value = getattr(django_settings, "REMEMBERME_ROTATION_GRACE", 30)
+        return _required(to_timedelta(value, "REMEMBERME_ROTATION_GRACE"))
+
+    @property
+    def REVALIDATE_INTERVAL(self) -> datetime.timedelta:
+        # Why 5 minutes: see docs/security.rst, "Revocation reaches live sessions".
+        value = getattr(django_settings, "REMEMBERME_REVALIDATE_INTERVAL", 300)
+        return _required(to_timedelta(value, "REMEMBERME_REVALIDATE_INTERVAL"))
+
+    @property
+    def PERSISTENT_SESSION_KEYS(self) -> tuple[str, ...]:
+        return tuple(getattr(django_settings, "REMEMBERME_PERSISTENT_SESSION_KEYS", ()))
+
+    @property
+    def COOKIE_SECURE(self) -> bool:
+        return bool(
+            getattr(
+                django_settings, "REMEMBERME_COOKIE_SECURE", django_settings.SESSION_COOKIE_SECURE
+            )
+        )
+
+    @property
+    def COOKIE_HTTPONLY(self) -> bool:
+        # Unlike the others this does not follow SESSION_COOKIE_HTTPONLY: no
+        # script ever needs to read the token, so it is always on by default.
+        return bool(getattr(django_settings, "REMEMBERME_COOKIE_HTTPONLY", True))
+
+    @property
+    def COOKIE_SAMESITE(self) -> str | None:
+        value = getattr(
+            django_settings, "REMEMBERME_COOKIE_SAMESITE", django_settings.SESSION_COOKIE_SAMESITE
+        )
+        return None if value in (None, False) else str(value)
+
+    @property
+    def COOKIE_DOMAIN(self) -> str | None:
+        value = getattr(
+            django_settings, "REMEMBERME_COOKIE_DOMAIN", django_settings.SESSION_COOKIE_DOMAIN
+        )
+        return None if value is None else str(value)
+
+    @property
+    def COOKIE_PATH(self) -> str:
+        return str(
+            getattr(django_settings, "REMEMBERME_COOKIE_PATH", django_settings.SESSION_COOKIE_PATH)
+        )
+
+    @property
+    def ARGON2_PARAMS(self) -> dict[str, int]:
+        # A verifier is 256 random bits: nobody can guess it, so the hash
+        # needs no password-grade stretching. Argon2id at these parameters
+        # (2 MiB, one pass) makes a stolen hash useless to an attacker while a
+        # restore spends well under the 5 ms budget on it. See
+        # docs/performance.rst for the measurements.
+        params = {"time_cost": 1, "memory_cost": 2048, "parallelism": 1}
+        params.update(getattr(django_settings, "REMEMBERME_ARGON2_PARAMS", {}))
+        return params
+
+
+app_settings = Settings()

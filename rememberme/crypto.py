@@ -1,0 +1,152 @@
+"""
+The secret material of a remember-me token: making it, hashing it, checking it.
+
+A cookie value is ``<selector>:<verifier>``. The selector (128 random bits)
+finds the database row through a unique index and is not secret in the
+cryptographic sense: knowing it only lets one look a row up. The verifier
+(256 random bits) is the secret; the database keeps only its Argon2id hash,
+so a copy of the table grants no sign-in. Splitting the two is the
+"split token" design, which avoids comparing secrets in SQL, where timing
+would leak them.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from django.conf import settings
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from .conf import app_settings
+
+__all__ = [
+    "CookieValue",
+    "hash_verifier",
+    "new_cookie_value",
+    "parse_cookie_value",
+    "password_fingerprint",
+    "password_fingerprint_matches",
+    "verify_verifier",
+]
+
+# 16 random bytes -> 22 URL-safe base64 characters; 32 bytes -> 43.
+SELECTOR_BYTES = 16
+VERIFIER_BYTES = 32
+SELECTOR_LENGTH = 22
+VERIFIER_LENGTH = 43
+
+# The whole cookie grammar. Anything else is rejected before any query or
+# hashing, so junk costs nothing. fullmatch() also refuses a trailing "\n",
+# which "$" would let through.
+_COOKIE_RE = re.compile(
+    rf"(?P<selector>[A-Za-z0-9_-]{{{SELECTOR_LENGTH}}}):(?P<verifier>[A-Za-z0-9_-]{{{VERIFIER_LENGTH}}})"
+)
+
+
+@dataclass(frozen=True)
+class CookieValue:
+    """A parsed token cookie. The verifier never appears in ``repr()``."""
+
+    selector: str
+    verifier: str
+
+    def __repr__(self) -> str:
+        return f"CookieValue(selector={self.selector!r}, verifier=<hidden>)"
+
+    __str__ = __repr__
+
+    def encode(self) -> str:
+        """Return the value to put in the cookie."""
+        return f"{self.selector}:{self.verifier}"
+
+
+def new_cookie_value(selector: str | None = None) -> CookieValue:
+    """Return fresh random material, keeping ``selector`` when rotating."""
+    return CookieValue(
+        selector=selector or secrets.token_urlsafe(SELECTOR_BYTES),
+        verifier=secrets.token_urlsafe(VERIFIER_BYTES),
+    )
+
+
+def parse_cookie_value(raw: str | None) -> CookieValue | None:
+    """Return the parsed cookie, or ``None`` for anything malformed."""
+    if not raw or len(raw) != SELECTOR_LENGTH + 1 + VERIFIER_LENGTH:
+        return None
+    match = _COOKIE_RE.fullmatch(raw)
+    if match is None:
+        return None
+    return CookieValue(selector=match["selector"], verifier=match["verifier"])
+
+
+@lru_cache(maxsize=8)
+def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=time_cost,
+        memory_cost=memory_cost,
+        parallelism=parallelism,
+        hash_len=32,
+        salt_len=16,
+        type=Type.ID,
+    )
+
+
+def _current_hasher() -> PasswordHasher:
+    params = app_settings.ARGON2_PARAMS
+    return _hasher(params["time_cost"], params["memory_cost"], params["parallelism"])
+
+
+def hash_verifier(verifier: str) -> str:
+    """Return the Argon2id hash of ``verifier`` with the configured parameters."""
+    return _current_hasher().hash(verifier)
+
+
+def verify_verifier(encoded_hash: str, verifier: str) -> bool:
+    """
+    Return whether ``verifier`` matches ``encoded_hash``, in constant time.
+
+    Argon2 reads its parameters from the encoded hash, so hashes made with
+    older parameters still verify. Every rotation hashes the new verifier
+    with the current parameters, which is how old hashes get upgraded.
+    """
+    if not encoded_hash:
+        return False
+    try:
+        return _current_hasher().verify(encoded_hash, verifier)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+_FINGERPRINT_SALT = "rememberme.crypto.password_fingerprint"
+
+
+def password_fingerprint(password_hash: str, secret: str | None = None) -> str:
+    """
+    Return a keyed digest of a user's password hash.
+
+    A token remembers the password it was issued under through this digest,
+    so that a password changed by any means (even a raw SQL update) makes
+    the token invalid. The digest is keyed, like Django's session auth hash,
+    so the token table holds nothing derived from the password that a copy
+    of the database could use.
+    """
+    return salted_hmac(
+        _FINGERPRINT_SALT, password_hash, secret=secret, algorithm="sha256"
+    ).hexdigest()
+
+
+def password_fingerprint_matches(fingerprint: str, password_hash: str) -> bool:
+    """Return whether ``fingerprint`` was made from ``password_hash``.
+
+    Digests made with a key in ``SECRET_KEY_FALLBACKS`` still match, so
+    rotating ``SECRET_KEY`` the documented way signs nobody out.
+    """
+    secrets_to_try = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())]
+    return any(
+        constant_time_compare(fingerprint, password_fingerprint(password_hash, secret))
+        for secret in secrets_to_try
+    )

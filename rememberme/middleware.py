@@ -1,0 +1,286 @@
+"""
+``RememberMeMiddleware``: restores sessions from tokens, keeps them honest.
+
+Place it after ``AuthenticationMiddleware``. On the way in it parses the
+token cookie once and, only when there is no signed-in session, checks the
+token and signs its user in. A signed-in session that came from a token is
+re-checked every ``REMEMBERME_REVALIDATE_INTERVAL``, so a revoked token ends
+it. On the way out it writes the cookie once, whatever the request decided.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, login
+from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from . import sessions, signals
+from .conf import app_settings
+from .crypto import parse_cookie_value
+from .models import RememberToken, RevokeReason
+from .state import RequestState, attach_state, find_state
+from .tokens import Verdict, check_token
+
+__all__ = ["RememberMeMiddleware"]
+
+logger = logging.getLogger("rememberme")
+
+Response = HttpResponseBase
+
+
+class RememberMeMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self,
+        get_response: Callable[[HttpRequest], Response]
+        | Callable[[HttpRequest], Awaitable[Response]],
+    ) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        self.process_request(request)
+        response = self.get_response(request)
+        assert isinstance(response, HttpResponseBase)
+        return self.process_response(request, response)
+
+    async def __acall__(self, request: HttpRequest) -> Response:
+        # Sessions, the ORM and login() are synchronous; hop to a thread
+        # only when a cookie means there may be something to do.
+        busy = self._has_cookies(request)
+        if busy:
+            await sync_to_async(self.process_request, thread_sensitive=True)(request)
+        else:
+            attach_state(request, RequestState())
+        response = self.get_response(request)
+        assert not isinstance(response, HttpResponseBase)
+        result = await response
+        state = find_state(request)
+        if busy or (state is not None and state.new_value is not None):
+            return await sync_to_async(self.process_response, thread_sensitive=True)(
+                request, result
+            )
+        return self.process_response(request, result)
+
+    # Overridable hooks -------------------------------------------------
+
+    def is_passive(self, request: HttpRequest) -> bool:
+        """
+        Return whether the view must see the session exactly as it is:
+        no restore, no revalidation, no cookie written. Views opt in with a
+        ``rememberme_passive = True`` attribute (the status endpoint does).
+        Called only when there is work to skip, so it costs nothing on the
+        common path.
+        """
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return False
+        return bool(getattr(match.func, "rememberme_passive", False))
+
+    # The request -------------------------------------------------------
+
+    @staticmethod
+    def _has_cookies(request: HttpRequest) -> bool:
+        return (
+            app_settings.COOKIE_NAME in request.COOKIES
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+        )
+
+    def process_request(self, request: HttpRequest) -> None:
+        raw = request.COOKIES.get(app_settings.COOKIE_NAME)
+        state = RequestState(raw_cookie=raw, cookie=parse_cookie_value(raw))
+        attach_state(request, state)
+        session = getattr(request, "session", None)
+        if session is None or not self._has_cookies(request):
+            # No session machinery (reported by the system checks), or a
+            # browser that sent neither cookie: nothing to restore or check.
+            return
+
+        if SESSION_KEY in session:
+            self._revalidate(request, state)
+            return
+
+        if raw is None:
+            if self._session_gone(request):
+                self._send_expired(request, state, user=None, token=None)
+            return
+
+        if state.passive or self.is_passive(request):
+            state.passive = True
+            return
+
+        if state.cookie is None:
+            logger.debug("Malformed remember-me cookie ignored.")
+            state.delete_cookie()
+            return
+
+        self._restore(request, state)
+
+    @staticmethod
+    def _session_gone(request: HttpRequest) -> bool:
+        """Return whether the browser sent the cookie of a session that no longer exists."""
+        return settings.SESSION_COOKIE_NAME in request.COOKIES and not request.session.keys()
+
+    def _send_expired(
+        self,
+        request: HttpRequest,
+        state: RequestState,
+        *,
+        user: Any,
+        token: RememberToken | None,
+    ) -> None:
+        if state.passive or self.is_passive(request):
+            state.passive = True
+            return
+        signals.session_ended.send(
+            sender=RememberToken, request=request, user=user, token=token, reason="expired"
+        )
+
+    def _restore(self, request: HttpRequest, state: RequestState) -> None:
+        assert state.cookie is not None
+        try:
+            verdict = check_token(request, state.cookie)
+            if verdict.signs_in:
+                self._sign_in(request, state, verdict)
+            else:
+                state.delete_cookie()
+        except DatabaseError:
+            # The token is untouched or fully rotated (its grace window then
+            # covers the cookie the browser still holds): keep the cookie,
+            # make sure no half-made session survives, carry on anonymous.
+            logger.exception("Database error while restoring a remember-me session.")
+            self._abandon(request, state)
+
+    def _sign_in(self, request: HttpRequest, state: RequestState, verdict: Verdict) -> None:
+        token = verdict.token
+        assert token is not None
+        self._send_expired(request, state, user=token.user, token=token)
+        state.restored = True
+        # Django's own login(): the session key is cycled (no fixation),
+        # the CSRF token rotated, user_logged_in sent, and the session keeps
+        # the backend of the original password login.
+        login(request, token.user, backend=token.backend)
+        session = request.session
+        sessions.link(session, token.pk)
+        sessions.apply_session_age(session, app_settings.SESSION_AGE)
+        sessions.restore_persistent_values(session, token.session_data)
+        if verdict.new_value is not None:
+            state.set_cookie(verdict.new_value, token.expires_at)
+        signals.session_restored.send(
+            sender=RememberToken,
+            request=request,
+            user=token.user,
+            token=token,
+            rotated=verdict.new_value is not None,
+        )
+
+    @staticmethod
+    def _abandon(request: HttpRequest, state: RequestState) -> None:
+        state.restored = False
+        state.new_value = None
+        state.delete = False
+        if SESSION_KEY in request.session:
+            request.session.flush()
+        request.user = AnonymousUser()
+
+    def _revalidate(self, request: HttpRequest, state: RequestState) -> None:
+        session = request.session
+        token_id = sessions.linked_token_id(session)
+        now = timezone.now()
+        if token_id is None or not sessions.revalidation_due(session, now):
+            return
+        if state.passive or self.is_passive(request):
+            state.passive = True
+            return
+        token = RememberToken.objects.filter(pk=token_id).first()
+        if token is not None and self._still_valid(token, session, now):
+            sessions.mark_checked(session, now)
+            return
+        logger.info("Session ended: its remember-me token %s is no longer valid.", token_id)
+        signals.session_ended.send(
+            sender=RememberToken,
+            request=request,
+            user=request.user,
+            token=token,
+            reason="revoked",
+        )
+        session.flush()
+        request.user = AnonymousUser()
+        state.delete_cookie()
+
+    @staticmethod
+    def _still_valid(token: RememberToken, session: Any, now: Any) -> bool:
+        if str(token.user_id) != str(session.get(SESSION_KEY)):
+            return False
+        if token.revoked_at is None:
+            absolute = token.absolute_expires_at
+            return absolute is None or now < absolute
+        # A password change revokes every token, but the session that made
+        # the change is kept by update_session_auth_hash(), and Django itself
+        # ends the others (their auth hash no longer matches): leave
+        # sessions to Django for that reason alone.
+        return token.revoke_reason == RevokeReason.PASSWORD_CHANGE
+
+    # The response ------------------------------------------------------
+
+    def process_response(self, request: HttpRequest, response: Response) -> Response:
+        state = find_state(request)
+        if state is None or state.passive:
+            return response
+        self._save_persistent_values(request)
+        name = app_settings.COOKIE_NAME
+        if state.new_value is not None:
+            response.set_cookie(
+                name,
+                state.new_value.encode(),
+                max_age=state.max_age(),
+                path=app_settings.COOKIE_PATH,
+                domain=app_settings.COOKIE_DOMAIN,
+                secure=app_settings.COOKIE_SECURE,
+                httponly=app_settings.COOKIE_HTTPONLY,
+                samesite=app_settings.COOKIE_SAMESITE,
+            )
+        elif state.delete and name in request.COOKIES:
+            response.delete_cookie(
+                name,
+                path=app_settings.COOKIE_PATH,
+                domain=app_settings.COOKIE_DOMAIN,
+                samesite=app_settings.COOKIE_SAMESITE,
+            )
+        return response
+
+    @staticmethod
+    def _save_persistent_values(request: HttpRequest) -> None:
+        session = getattr(request, "session", None)
+        if session is None or not session.modified or not app_settings.PERSISTENT_SESSION_KEYS:
+            return
+        token_id = sessions.linked_token_id(session)
+        if token_id is None:
+            return
+        values = sessions.persistent_values_changed(session)
+        if values is None:
+            return
+        try:
+            RememberToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(
+                session_data=values
+            )
+        except DatabaseError:
+            # Not saved: forget the digest so the next change tries again.
+            logger.exception("Could not save persistent session values with the token.")
+            session.pop(sessions.PERSISTED_DIGEST_KEY, None)

@@ -1,0 +1,211 @@
+"""The remember-me token: one row per remembered browser (a "series")."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import signals
+from .conf import app_settings
+from .crypto import CookieValue, hash_verifier, new_cookie_value, password_fingerprint
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
+
+__all__ = ["RememberToken", "RevokeReason"]
+
+
+class RevokeReason(models.TextChoices):
+    LOGOUT = "logout", _("Signed out")
+    LOGOUT_ALL = "logout_all", _("Signed out everywhere")
+    ADMIN = "admin", _("Revoked by an administrator")
+    USER = "user", _("Revoked by the user")
+    PASSWORD_CHANGE = "password_change", _("Password changed")
+    THEFT = "theft", _("Theft detected")
+    EXPIRED = "expired", _("Expired")
+    INACTIVE = "inactive", _("User deactivated")
+
+
+def compute_expiry(
+    *, last_used_at: datetime.datetime, created_at: datetime.datetime
+) -> datetime.datetime:
+    """Return when a token dies: the earlier of its idle and absolute expiry."""
+    expires_at = last_used_at + app_settings.TOKEN_AGE
+    max_age = app_settings.TOKEN_MAX_AGE
+    if max_age is not None:
+        expires_at = min(expires_at, created_at + max_age)
+    return expires_at
+
+
+class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
+    def active(self, now: datetime.datetime | None = None) -> RememberTokenQuerySet:
+        """Return the tokens that can still restore a session."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+    def revoke(self, reason: str, *, request: HttpRequest | None = None) -> int:
+        """
+        Revoke every token of this queryset that is not revoked yet, send
+        ``token_revoked`` for each, and return how many were revoked.
+
+        The saved secrets and persistent session values go with the
+        revocation: a revoked token never verifies again, so there is no
+        reason to keep anything derived from its secret.
+        """
+        now = timezone.now()
+        tokens = list(self.filter(revoked_at__isnull=True).select_related("user"))
+        if not tokens:
+            return 0
+        # The condition on revoked_at makes a concurrent revocation count
+        # (and signal) once: only the rows this statement changed are ours.
+        revoked = RememberToken.objects.filter(
+            pk__in=[token.pk for token in tokens], revoked_at__isnull=True
+        ).update(
+            revoked_at=now,
+            revoke_reason=reason,
+            verifier_hash="",
+            previous_verifier_hash="",
+            session_data={},
+        )
+        for token in tokens:
+            token.revoked_at = now
+            token.revoke_reason = reason
+            token.verifier_hash = token.previous_verifier_hash = ""
+            token.session_data = {}
+            signals.token_revoked.send(
+                sender=RememberToken, request=request, user=token.user, token=token, reason=reason
+            )
+        return revoked
+
+
+class RememberTokenManager(models.Manager["RememberToken"]):
+    def get_queryset(self) -> RememberTokenQuerySet:
+        return RememberTokenQuerySet(self.model, using=self._db)
+
+    def active(self, now: datetime.datetime | None = None) -> RememberTokenQuerySet:
+        return self.get_queryset().active(now)
+
+    def issue(
+        self,
+        user: AbstractBaseUser,
+        *,
+        backend: str,
+        user_agent: str = "",
+        ip_address: str | None = None,
+        session_data: dict[str, Any] | None = None,
+    ) -> tuple[RememberToken, CookieValue]:
+        """
+        Create a token for ``user`` and return it with its cookie value.
+
+        This is the only time the plain verifier exists on the server: the
+        row keeps its Argon2id hash, the caller puts the value in a cookie.
+        """
+        now = timezone.now()
+        value = new_cookie_value()
+        token = self.create(
+            user=user,
+            selector=value.selector,
+            verifier_hash=hash_verifier(value.verifier),
+            password_fingerprint=password_fingerprint(user.password),
+            backend=backend,
+            created_at=now,
+            last_used_at=now,
+            rotated_at=now,
+            expires_at=compute_expiry(last_used_at=now, created_at=now),
+            user_agent=user_agent[: RememberToken.USER_AGENT_MAX_LENGTH],
+            ip_address=ip_address,
+            session_data=session_data or {},
+        )
+        return token, value
+
+
+class RememberToken(models.Model):
+    USER_AGENT_MAX_LENGTH: ClassVar[int] = 512
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="remember_tokens",
+        verbose_name=_("user"),
+    )
+    selector = models.CharField(_("selector"), max_length=32, unique=True, editable=False)
+    verifier_hash = models.CharField(_("verifier hash"), max_length=255, editable=False)
+    previous_verifier_hash = models.CharField(
+        _("previous verifier hash"), max_length=255, blank=True, default="", editable=False
+    )
+    password_fingerprint = models.CharField(
+        _("password fingerprint"), max_length=64, editable=False
+    )
+    backend = models.CharField(_("authentication backend"), max_length=255, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), default=timezone.now, editable=False)
+    rotated_at = models.DateTimeField(_("rotated"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires"), db_index=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, db_index=True)
+    revoke_reason = models.CharField(
+        _("revocation reason"), max_length=32, choices=RevokeReason.choices, blank=True
+    )
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    session_data = models.JSONField(
+        _("persistent session data"), default=dict, blank=True, editable=False
+    )
+
+    objects: ClassVar[RememberTokenManager] = RememberTokenManager()
+
+    class Meta:
+        verbose_name = _("remember-me token")
+        verbose_name_plural = _("remember-me tokens")
+        ordering = ["-last_used_at"]
+        permissions = [("revoke_remembertoken", _("Can revoke remember-me tokens"))]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.user_agent[:60] or _('unknown browser')}"
+
+    def __repr__(self) -> str:
+        # Nothing that is or leads to a secret: no selector, no hashes.
+        return f"<RememberToken pk={self.pk} user_id={self.user_id}>"
+
+    @property
+    def absolute_expires_at(self) -> datetime.datetime | None:
+        """Return when the series ends whatever its use, or ``None``."""
+        max_age = app_settings.TOKEN_MAX_AGE
+        return None if max_age is None else self.created_at + max_age
+
+    def is_expired(self, now: datetime.datetime | None = None) -> bool:
+        """
+        Return whether the token is past its idle or absolute lifetime.
+
+        ``expires_at`` was computed with the settings in force when the token
+        was last used; the current settings are applied too, so shortening a
+        lifetime takes effect at once rather than at each token's next use.
+        """
+        now = now or timezone.now()
+        current = compute_expiry(last_used_at=self.last_used_at, created_at=self.created_at)
+        return now >= min(self.expires_at, current)
+
+    @property
+    def state(self) -> str:
+        """Return ``"revoked"``, ``"expired"`` or ``"active"``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired() else "active"
+
+    def revoke(self, reason: str, *, request: HttpRequest | None = None) -> bool:
+        """Revoke this token; return whether it was still unrevoked."""
+        revoked = RememberToken.objects.filter(pk=self.pk).revoke(reason, request=request)
+        if revoked:
+            self.refresh_from_db()
+        return bool(revoked)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.expires_at is None:
+            self.expires_at = compute_expiry(
+                last_used_at=self.last_used_at, created_at=self.created_at
+            )
+        super().save(*args, **kwargs)

@@ -1,0 +1,114 @@
+"""
+What a Django session remembers about the token it came from.
+
+A session created with or restored from a token carries the token's primary
+key and the time it was last checked. That is what lets a revocation reach
+the session whatever ``SESSION_ENGINE`` keeps it (signed cookies included):
+the session itself is asked, every ``REMEMBERME_REVALIDATE_INTERVAL``,
+whether its token still stands.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from typing import Any
+
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils import timezone
+
+from .conf import app_settings
+
+__all__ = [
+    "apply_session_age",
+    "link",
+    "mark_persisted",
+    "linked_token_id",
+    "mark_checked",
+    "persistent_values",
+    "persistent_values_changed",
+    "restore_persistent_values",
+    "revalidation_due",
+    "unlink",
+]
+
+TOKEN_KEY = "_rememberme_token"
+CHECKED_KEY = "_rememberme_checked"
+PERSISTED_DIGEST_KEY = "_rememberme_persisted"
+
+
+def link(session: SessionBase, token_pk: int, now: datetime.datetime | None = None) -> None:
+    """Record in ``session`` that it came from the token ``token_pk``."""
+    session[TOKEN_KEY] = token_pk
+    mark_checked(session, now)
+
+
+def unlink(session: SessionBase) -> None:
+    for key in (TOKEN_KEY, CHECKED_KEY, PERSISTED_DIGEST_KEY):
+        session.pop(key, None)
+
+
+def linked_token_id(session: SessionBase) -> int | None:
+    value = session.get(TOKEN_KEY)
+    return value if isinstance(value, int) else None
+
+
+def mark_checked(session: SessionBase, now: datetime.datetime | None = None) -> None:
+    session[CHECKED_KEY] = int((now or timezone.now()).timestamp())
+
+
+def revalidation_due(session: SessionBase, now: datetime.datetime) -> bool:
+    """Return whether the linked token must be checked again on this request."""
+    checked = session.get(CHECKED_KEY)
+    if not isinstance(checked, int):
+        return True
+    return now.timestamp() - checked >= app_settings.REVALIDATE_INTERVAL.total_seconds()
+
+
+def apply_session_age(session: SessionBase, age: datetime.timedelta | None) -> None:
+    """
+    Give ``session`` the expiry ``age``: ``None`` follows Django's
+    ``SESSION_*`` settings, zero ends it at browser close, anything else is
+    that many seconds of inactivity (``SessionBase.set_expiry`` semantics).
+    """
+    if age is None:
+        session.set_expiry(None)
+    else:
+        session.set_expiry(int(age.total_seconds()))
+
+
+def persistent_values(session: SessionBase) -> dict[str, Any]:
+    return {key: session[key] for key in app_settings.PERSISTENT_SESSION_KEYS if key in session}
+
+
+def _digest(values: dict[str, Any]) -> str:
+    encoded = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def mark_persisted(session: SessionBase, values: dict[str, Any]) -> None:
+    """Record in ``session`` that the token holds ``values``."""
+    session[PERSISTED_DIGEST_KEY] = _digest(values)
+
+
+def persistent_values_changed(session: SessionBase) -> dict[str, Any] | None:
+    """
+    Return the persistent values if they differ from what the token holds,
+    else ``None``; record that the token holds them when they do.
+    """
+    values = persistent_values(session)
+    digest = _digest(values)
+    if session.get(PERSISTED_DIGEST_KEY) == digest:
+        return None
+    session[PERSISTED_DIGEST_KEY] = digest
+    return values
+
+
+def restore_persistent_values(session: SessionBase, values: dict[str, Any]) -> None:
+    """Put the values a token kept back into a new session."""
+    allowed = set(app_settings.PERSISTENT_SESSION_KEYS)
+    for key, value in values.items():
+        if key in allowed:
+            session[key] = value
+    mark_persisted(session, persistent_values(session))

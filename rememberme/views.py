@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+from . import sessions
+from .api import forget, remember, revoke_user_tokens
+from .conf import app_settings
+from .forms import RememberMeAuthenticationForm
+from .models import RevokeReason
+
+__all__ = ["LoginView", "LogoutView"]
+
+
+class LoginView(auth_views.LoginView):
+    """
+    Django's ``LoginView`` (CSRF, ``sensitive_post_parameters``, ``never_cache``
+    and the ``next`` handling included) with the "Remember me" checkbox.
+    """
+
+    form_class = RememberMeAuthenticationForm
+    template_name = "rememberme/login.html"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        if form.cleaned_data.get("remember_me"):
+            remember(self.request)
+        else:
+            # An explicit "do not remember me": forget anything this browser
+            # held, and end the session at browser close (by default).
+            forget(self.request)
+            sessions.apply_session_age(self.request.session, app_settings.UNREMEMBERED_SESSION_AGE)
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """
+    Sign out (POST only). With ``everywhere`` in the POST data, every
+    remembered browser of the user is signed out too.
+    """
+
+    http_method_names = ["post", "options"]
+    template_name = "rememberme/logged_out.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.POST.get("everywhere") and request.user.is_authenticated:
+            revoke_user_tokens(request.user, reason=RevokeReason.LOGOUT_ALL)
+        return super().post(request, *args, **kwargs)
