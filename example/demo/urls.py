@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("theme/", views.set_theme, name="set-theme"),
+    path("accounts/", include("rememberme.urls")),
+    path("admin/", admin.site.urls),
+]
