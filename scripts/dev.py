@@ -73,6 +73,11 @@ def cmd_test(args: list[str]) -> None:
     run(PYTHON, "-m", "pytest", *args)
 
 
+def cmd_browser(args: list[str]) -> None:
+    ensure_venv("test", "browser")
+    run(PYTHON, "-m", "pytest", "-m", "browser", "tests/browser", *args)
+
+
 def cmd_lint(args: list[str]) -> None:
     ensure_venv("test", "lint")
     run(PYTHON, "-m", "ruff", "check", ".")
