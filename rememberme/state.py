@@ -46,7 +46,7 @@ class RequestState:
     def max_age(self) -> int:
         """Return the seconds left until the cookie to set expires."""
         assert self.new_expires_at is not None
-        return max(0, int((self.new_expires_at - timezone.now()).total_seconds()))
+        return max(0, round((self.new_expires_at - timezone.now()).total_seconds()))
 
 
 def find_state(request: HttpRequest) -> RequestState | None:

@@ -1,0 +1,255 @@
+"""Restoring a session from a token: every rule of SPEC "Restore"."""
+
+from __future__ import annotations
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.signals import user_logged_in
+from django.test import Client
+from freezegun import freeze_time
+
+from rememberme import crypto, signals
+from rememberme.models import RememberToken
+from tests.conftest import PASSWORD, close_browser, login, token_cookie, whoami
+
+pytestmark = pytest.mark.django_db
+
+ANON = {"user": None, "restored": False}
+RESTORED = {"user": "alice", "restored": True}
+
+
+@pytest.fixture
+def argon2_calls():
+    """Count every Argon2 hash and verify."""
+    with (
+        mock.patch("rememberme.tokens.verify_verifier", wraps=crypto.verify_verifier) as verify,
+        mock.patch("rememberme.tokens.hash_verifier", wraps=crypto.hash_verifier) as hash_,
+    ):
+        yield lambda: verify.call_count + hash_.call_count
+
+
+def test_restore_signs_in_rotates_and_sends_signals(remembered):
+    client, token = remembered
+    old_cookie = token_cookie(client)
+    old_session = client.session.session_key
+    restored, logged_in = [], []
+    signals.session_restored.connect(lambda **kw: restored.append(kw), weak=False, dispatch_uid="t")
+    user_logged_in.connect(lambda **kw: logged_in.append(kw), weak=False, dispatch_uid="t")
+    try:
+        close_browser(client)
+        assert whoami(client) == RESTORED
+    finally:
+        signals.session_restored.disconnect(dispatch_uid="t")
+        user_logged_in.disconnect(dispatch_uid="t")
+    new_cookie = token_cookie(client)
+    assert new_cookie and new_cookie != old_cookie
+    assert client.session.session_key != old_session
+    token.refresh_from_db()
+    assert crypto.verify_verifier(token.verifier_hash, crypto.parse_cookie_value(new_cookie).verifier)
+    assert len(restored) == 1
+    assert restored[0]["token"].pk == token.pk
+    assert restored[0]["rotated"] is True
+    assert len(logged_in) == 1
+    # Later requests ride the new session: no second restore.
+    assert whoami(client) == {"user": "alice", "restored": False}
+
+
+def test_restored_session_keeps_the_original_backend(remembered, settings):
+    client, token = remembered
+    settings.AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.AllowAllUsersModelBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    close_browser(client)
+    assert whoami(client) == RESTORED
+    assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+
+
+def test_restored_session_gets_the_remembered_session_age(remembered, settings):
+    client, _ = remembered
+    settings.REMEMBERME_SESSION_AGE = 0
+    close_browser(client)
+    whoami(client)
+    assert client.session.get_expire_at_browser_close()
+
+
+def test_expired_session_is_restored(client, user, settings):
+    settings.SESSION_COOKIE_AGE = 3600
+    with freeze_time("2026-01-01 00:00"):
+        login(client)
+    # The session cookie is still sent, but its session has expired.
+    with freeze_time("2026-01-01 01:01"):
+        assert whoami(client) == RESTORED
+
+
+def test_flushed_session_is_restored(remembered):
+    client, _ = remembered
+    session = client.session
+    session.flush()
+    assert whoami(client) == RESTORED
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        (datetime.timedelta(days=14) - datetime.timedelta(seconds=1), RESTORED),
+        (datetime.timedelta(days=14), ANON),
+    ],
+)
+def test_idle_expiry(client, user, offset, expected):
+    with freeze_time("2026-01-01"):
+        login(client)
+    close_browser(client)
+    with freeze_time(datetime.datetime(2026, 1, 1) + offset):
+        assert whoami(client) == expected
+
+
+def test_each_use_renews_the_idle_lifetime(client, user):
+    with freeze_time("2026-01-01"):
+        login(client)
+    for day in (10, 20, 30 - 1):
+        close_browser(client)
+        with freeze_time(datetime.datetime(2026, 1, day)):
+            assert whoami(client) == RESTORED
+
+
+def test_absolute_expiry_counts_from_the_password_login(client, user):
+    with freeze_time("2026-01-01"):
+        login(client)
+    for day in (10, 20, 30):
+        close_browser(client)
+        with freeze_time(datetime.datetime(2026, 1, day)):
+            assert whoami(client) == RESTORED
+    close_browser(client)
+    with freeze_time(datetime.datetime(2026, 1, 31, 0, 0, 1)):
+        assert whoami(client) == ANON
+    token = RememberToken.objects.get(user=user)
+    assert token.revoke_reason == "expired"
+
+
+def test_no_absolute_cap(client, user, settings):
+    settings.REMEMBERME_TOKEN_MAX_AGE = None
+    with freeze_time("2026-01-01"):
+        login(client)
+    for days in range(10, 200, 10):
+        close_browser(client)
+        with freeze_time(datetime.datetime(2026, 1, 1) + datetime.timedelta(days=days)):
+            assert whoami(client) == RESTORED
+
+
+def test_shortened_lifetime_applies_at_once(remembered, settings):
+    client, _ = remembered
+    close_browser(client)
+    settings.REMEMBERME_TOKEN_AGE = datetime.timedelta(hours=1)
+    with freeze_time(datetime.datetime.now() + datetime.timedelta(hours=2)):
+        assert whoami(client) == ANON
+
+
+def test_revoked_token_does_nothing(remembered):
+    client, token = remembered
+    token.revoke("admin")
+    close_browser(client)
+    response = client.get("/whoami/")
+    assert response.json() == ANON
+    assert response.cookies["rememberme"].value == ""
+
+
+def test_inactive_user_is_not_restored(remembered, user):
+    client, token = remembered
+    user.is_active = False
+    user.save()
+    close_browser(client)
+    assert whoami(client) == ANON
+    token.refresh_from_db()
+    assert token.revoke_reason == "inactive"
+
+
+def test_password_changed_elsewhere_invalidates(remembered, user, django_user_model):
+    client, token = remembered
+    # Even a change that bypasses set_password() (a raw UPDATE from another
+    # system, say) is caught by the fingerprint.
+    django_user_model.objects.filter(pk=user.pk).update(password="md5$x$0123")
+    close_browser(client)
+    assert whoami(client) == ANON
+    token.refresh_from_db()
+    assert token.revoke_reason == "password_change"
+
+
+def test_removed_backend_is_not_restored(remembered, settings):
+    client, token = remembered
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+    close_browser(client)
+    response = client.get("/whoami/")
+    assert response.json() == ANON
+    assert response.cookies["rememberme"].value == ""
+
+
+def test_deleted_user_takes_its_tokens(remembered, user):
+    client, _ = remembered
+    user.delete()
+    assert not RememberToken.objects.exists()
+    close_browser(client)
+    assert whoami(client) == ANON
+
+
+def test_live_session_costs_no_query(remembered, django_assert_num_queries):
+    client, _ = remembered
+    plain = Client()
+    plain.login(username="alice", password=PASSWORD)
+    # The same request, with and without a token cookie: the middleware adds
+    # nothing to what loading the session and the user costs anyway.
+    with django_assert_num_queries(2):
+        plain.get("/whoami/")
+    with django_assert_num_queries(2):
+        client.get("/whoami/")
+
+
+def test_malformed_cookie_costs_no_query_and_no_argon2(
+    client, django_assert_num_queries, argon2_calls
+):
+    client.cookies["rememberme"] = "garbage"
+    with django_assert_num_queries(0):
+        response = client.get("/whoami/")
+    assert response.json() == ANON
+    assert response.cookies["rememberme"].value == ""
+    assert argon2_calls() == 0
+
+
+def test_unknown_selector_costs_one_query_and_no_argon2(
+    client, user, django_assert_num_queries, argon2_calls
+):
+    client.cookies["rememberme"] = crypto.new_cookie_value().encode()
+    with django_assert_num_queries(1) as captured:
+        response = client.get("/whoami/")
+    assert response.json() == ANON
+    assert response.cookies["rememberme"].value == ""
+    assert argon2_calls() == 0
+    assert "selector" in captured.captured_queries[0]["sql"]
+
+
+def test_expired_token_costs_no_argon2(client, user, argon2_calls):
+    with freeze_time("2026-01-01"):
+        login(client)
+    close_browser(client)
+    calls = argon2_calls()
+    with freeze_time("2026-03-01"):
+        assert whoami(client) == ANON
+    assert argon2_calls() == calls
+
+
+def test_restore_costs_one_verify_and_one_hash(remembered, argon2_calls):
+    client, _ = remembered
+    close_browser(client)
+    before = argon2_calls()
+    whoami(client)
+    assert argon2_calls() - before == 2
+
+
+def test_restore_uses_djangos_login(remembered):
+    client, token = remembered
+    close_browser(client)
+    whoami(client)
+    assert client.session[SESSION_KEY] == str(token.user_id)
