@@ -40,7 +40,7 @@ def remember(request: HttpRequest) -> RememberToken:
     _revoke_this_browsers_token(request, RevokeReason.LOGOUT)
     values = sessions.persistent_values(request.session)
     token, value = RememberToken.objects.issue(
-        user,  # type: ignore[arg-type]
+        user,
         backend=backend,
         user_agent=client_user_agent(request),
         ip_address=client_ip(request),

@@ -90,8 +90,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         max_age = app_settings.TOKEN_MAX_AGE
         grace = app_settings.ROTATION_GRACE
         interval = app_settings.REVALIDATE_INTERVAL
-        app_settings.SESSION_AGE
-        app_settings.UNREMEMBERED_SESSION_AGE
+        for name in ("SESSION_AGE", "UNREMEMBERED_SESSION_AGE"):
+            getattr(app_settings, name)
     except ImproperlyConfigured as exc:
         return [
             checks.Error(

@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from . import sessions, signals
+from . import expiry, sessions, signals
 from .conf import app_settings
 from .crypto import parse_cookie_value
 from .models import RememberToken, RevokeReason
@@ -112,7 +112,7 @@ class RememberMeMiddleware:
             # browser that sent neither cookie: nothing to restore or check.
             return
 
-        if SESSION_KEY in session:
+        if SESSION_KEY in session and not self._outlived(request, state):
             self._revalidate(request, state)
             return
 
@@ -128,6 +128,8 @@ class RememberMeMiddleware:
         if state.cookie is None:
             logger.debug("Malformed remember-me cookie ignored.")
             state.delete_cookie()
+            if self._session_gone(request):
+                self._send_expired(request, state, user=None, token=None)
             return
 
         self._restore(request, state)
@@ -137,6 +139,23 @@ class RememberMeMiddleware:
         """Return whether the browser sent the cookie of a session that no longer exists."""
         return settings.SESSION_COOKIE_NAME in request.COOKIES and not request.session.keys()
 
+    def _outlived(self, request: HttpRequest, state: RequestState) -> bool:
+        """
+        End a session that its engine still served past the session's own
+        expiry (signed cookies and files, see ``expiry.outlived``); return
+        whether it was ended.
+        """
+        session = request.session
+        if not expiry.outlived(session):
+            return False
+        if state.passive or self.is_passive(request):
+            state.passive = True
+            return False
+        expiry.keep_ended_session_data(request, dict(session.items()))
+        session.flush()
+        request.user = AnonymousUser()
+        return True
+
     def _send_expired(
         self,
         request: HttpRequest,
@@ -145,11 +164,27 @@ class RememberMeMiddleware:
         user: Any,
         token: RememberToken | None,
     ) -> None:
+        """
+        Send ``session_ended(reason="expired")`` for the session this
+        request's session cookie named, with its user where the engine still
+        knows it (see ``expiry.ended_session_data``), else ``user``.
+        """
         if state.passive or self.is_passive(request):
             state.passive = True
             return
+        data = expiry.ended_session_data(request)
+        if data is None and token is None:
+            # The engine shows the cookie named no session of ours: one
+            # signed out in another tab (already reported as a logout),
+            # purged by clearsessions, or made up.
+            return
+        ended_user, ended_token = expiry.owner_of(data or {})
         signals.session_ended.send(
-            sender=RememberToken, request=request, user=user, token=token, reason="expired"
+            sender=RememberToken,
+            request=request,
+            user=ended_user if ended_user is not None else user,
+            token=token if token is not None else ended_token,
+            reason="expired",
         )
 
     def _restore(self, request: HttpRequest, state: RequestState) -> None:
@@ -160,6 +195,8 @@ class RememberMeMiddleware:
                 self._sign_in(request, state, verdict)
             else:
                 state.delete_cookie()
+                if self._session_gone(request):
+                    self._send_expired(request, state, user=None, token=None)
         except DatabaseError:
             # The token is untouched or fully rotated (its grace window then
             # covers the cookie the browser still holds): keep the cookie,
@@ -244,6 +281,7 @@ class RememberMeMiddleware:
         if state is None or state.passive:
             return response
         self._save_persistent_values(request)
+        self._stamp_expiry(request, response)
         name = app_settings.COOKIE_NAME
         if state.new_value is not None:
             response.set_cookie(
@@ -254,16 +292,26 @@ class RememberMeMiddleware:
                 domain=app_settings.COOKIE_DOMAIN,
                 secure=app_settings.COOKIE_SECURE,
                 httponly=app_settings.COOKIE_HTTPONLY,
-                samesite=app_settings.COOKIE_SAMESITE,
+                samesite=app_settings.COOKIE_SAMESITE,  # type: ignore[arg-type]
             )
         elif state.delete and name in request.COOKIES:
             response.delete_cookie(
                 name,
                 path=app_settings.COOKIE_PATH,
                 domain=app_settings.COOKIE_DOMAIN,
-                samesite=app_settings.COOKIE_SAMESITE,
+                samesite=app_settings.COOKIE_SAMESITE,  # type: ignore[arg-type]
             )
         return response
+
+    @staticmethod
+    def _stamp_expiry(request: HttpRequest, response: Response) -> None:
+        # Exactly when SessionMiddleware will save the session anyway, record
+        # in it when it will end, for the status endpoint: no extra write.
+        session = getattr(request, "session", None)
+        if session is None or response.status_code >= 500 or session.is_empty():
+            return
+        if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:
+            expiry.stamp(session)
 
     @staticmethod
     def _save_persistent_values(request: HttpRequest) -> None:

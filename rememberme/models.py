@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from django.conf import settings
 from django.db import models
@@ -16,20 +16,45 @@ from .crypto import CookieValue, hash_verifier, new_cookie_value, password_finge
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
+    from django.utils.functional import _StrOrPromise as StrOrPromise
     from django.http import HttpRequest
 
 __all__ = ["RememberToken", "RevokeReason"]
 
 
-class RevokeReason(models.TextChoices):
-    LOGOUT = "logout", _("Signed out")
-    LOGOUT_ALL = "logout_all", _("Signed out everywhere")
-    ADMIN = "admin", _("Revoked by an administrator")
-    USER = "user", _("Revoked by the user")
-    PASSWORD_CHANGE = "password_change", _("Password changed")
-    THEFT = "theft", _("Theft detected")
-    EXPIRED = "expired", _("Expired")
-    INACTIVE = "inactive", _("User deactivated")
+class RevokeReason:
+    """
+    Why a token was revoked: the ``reason`` of ``token_revoked``.
+
+    Plain ``str`` constants rather than ``TextChoices``, whose tuple-valued
+    members type checkers read as tuples; ``choices`` serves the model field.
+    """
+
+    LOGOUT: Final = "logout"
+    LOGOUT_ALL: Final = "logout_all"
+    ADMIN: Final = "admin"
+    USER: Final = "user"
+    PASSWORD_CHANGE: Final = "password_change"
+    THEFT: Final = "theft"
+    EXPIRED: Final = "expired"
+    INACTIVE: Final = "inactive"
+
+    choices: Final[list[tuple[str, StrOrPromise]]] = [
+        (LOGOUT, _("Signed out")),
+        (LOGOUT_ALL, _("Signed out everywhere")),
+        (ADMIN, _("Revoked by an administrator")),
+        (USER, _("Revoked by the user")),
+        (PASSWORD_CHANGE, _("Password changed")),
+        (THEFT, _("Theft detected")),
+        (EXPIRED, _("Expired")),
+        (INACTIVE, _("User deactivated")),
+    ]
+    values: Final[tuple[str, ...]] = tuple(value for value, _label in choices)
+
+    @classmethod
+    def label(cls, value: str) -> StrOrPromise:
+        """Return the human-readable label of ``value``."""
+        return dict(cls.choices).get(value, value)
 
 
 def compute_expiry(
@@ -83,13 +108,7 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
         return revoked
 
 
-class RememberTokenManager(models.Manager["RememberToken"]):
-    def get_queryset(self) -> RememberTokenQuerySet:
-        return RememberTokenQuerySet(self.model, using=self._db)
-
-    def active(self, now: datetime.datetime | None = None) -> RememberTokenQuerySet:
-        return self.get_queryset().active(now)
-
+class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):  # type: ignore[misc]
     def issue(
         self,
         user: AbstractBaseUser,
@@ -156,7 +175,7 @@ class RememberToken(models.Model):
         _("persistent session data"), default=dict, blank=True, editable=False
     )
 
-    objects: ClassVar[RememberTokenManager] = RememberTokenManager()
+    objects = RememberTokenManager()
 
     class Meta:
         verbose_name = _("remember-me token")
@@ -170,6 +189,13 @@ class RememberToken(models.Model):
     def __repr__(self) -> str:
         # Nothing that is or leads to a secret: no selector, no hashes.
         return f"<RememberToken pk={self.pk} user_id={self.user_id}>"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.expires_at is None:
+            self.expires_at = compute_expiry(
+                last_used_at=self.last_used_at, created_at=self.created_at
+            )
+        super().save(*args, **kwargs)
 
     @property
     def absolute_expires_at(self) -> datetime.datetime | None:
@@ -202,10 +228,3 @@ class RememberToken(models.Model):
         if revoked:
             self.refresh_from_db()
         return bool(revoked)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.expires_at is None:
-            self.expires_at = compute_expiry(
-                last_used_at=self.last_used_at, created_at=self.created_at
-            )
-        super().save(*args, **kwargs)

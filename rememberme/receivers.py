@@ -25,7 +25,7 @@ __all__ = [
     "track_password_change",
 ]
 
-_PREVIOUS_PASSWORD = "_rememberme_previous_password"
+_PREVIOUS_PASSWORD = "_rememberme_previous_password"  # noqa: S105 (an attribute name)
 
 
 def revoke_foreign_token_on_login(

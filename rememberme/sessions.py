@@ -23,9 +23,9 @@ from .conf import app_settings
 __all__ = [
     "apply_session_age",
     "link",
-    "mark_persisted",
     "linked_token_id",
     "mark_checked",
+    "mark_persisted",
     "persistent_values",
     "persistent_values_changed",
     "restore_persistent_values",
@@ -33,7 +33,7 @@ __all__ = [
     "unlink",
 ]
 
-TOKEN_KEY = "_rememberme_token"
+TOKEN_KEY = "_rememberme_token"  # noqa: S105 (a session key, not a secret)
 CHECKED_KEY = "_rememberme_checked"
 PERSISTED_DIGEST_KEY = "_rememberme_persisted"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 
 from . import sessions
 from .api import forget, remember, revoke_user_tokens
@@ -44,7 +44,7 @@ class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
     template_name = "rememberme/logged_out.html"
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.POST.get("everywhere") and request.user.is_authenticated:
             revoke_user_tokens(request.user, reason=RevokeReason.LOGOUT_ALL)
         return super().post(request, *args, **kwargs)

@@ -21,7 +21,7 @@ def test_package_root_exports_only_the_api():
     assert rememberme.__all__ == ["forget", "remember", "revoke_user_tokens"]
     assert callable(rememberme.remember)
     with pytest.raises(AttributeError):
-        rememberme.not_there  # noqa: B018
+        rememberme.not_there
 
 
 def custom_login(request):

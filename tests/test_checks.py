@@ -74,7 +74,9 @@ def test_subclass_counts_as_the_middleware(settings):
 def test_sessions_missing(settings):
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != SESSION]
     assert "rememberme.E001" in run_all()
-    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django.contrib.sessions"]
+    settings.INSTALLED_APPS = [
+        a for a in settings.INSTALLED_APPS if a != "django.contrib.sessions"
+    ]
     assert "rememberme.E001" in run_all()
 
 
@@ -151,6 +153,5 @@ def test_deployment_check_runs_with_check_deploy_only(settings):
 @pytest.mark.django_db
 def test_errors_stop_management_commands(settings):
     settings.REMEMBERME_COOKIE_NAME = "sessionid"
-    with pytest.raises(SystemCheckError, match="rememberme.E009"):
+    with pytest.raises(SystemCheckError, match=r"rememberme\.E009"):
         call_command("check", stdout=StringIO())
-
