@@ -6,7 +6,6 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from rememberme.conf import app_settings
 from rememberme.models import RememberToken
 
 PASSWORD = "correct horse battery staple"

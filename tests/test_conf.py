@@ -10,12 +10,12 @@ from rememberme.conf import app_settings
 
 def test_defaults():
     assert app_settings.COOKIE_NAME == "rememberme"
-    assert app_settings.TOKEN_AGE == datetime.timedelta(days=14)
-    assert app_settings.TOKEN_MAX_AGE == datetime.timedelta(days=30)
+    assert datetime.timedelta(days=14) == app_settings.TOKEN_AGE
+    assert datetime.timedelta(days=30) == app_settings.TOKEN_MAX_AGE
     assert app_settings.SESSION_AGE is None
-    assert app_settings.UNREMEMBERED_SESSION_AGE == datetime.timedelta(0)
-    assert app_settings.ROTATION_GRACE == datetime.timedelta(seconds=30)
-    assert app_settings.REVALIDATE_INTERVAL == datetime.timedelta(minutes=5)
+    assert datetime.timedelta(0) == app_settings.UNREMEMBERED_SESSION_AGE
+    assert datetime.timedelta(seconds=30) == app_settings.ROTATION_GRACE
+    assert datetime.timedelta(minutes=5) == app_settings.REVALIDATE_INTERVAL
     assert app_settings.PERSISTENT_SESSION_KEYS == ()
     assert app_settings.COOKIE_HTTPONLY is True
     assert app_settings.COOKIE_SAMESITE == "Lax"
@@ -34,7 +34,7 @@ def test_defaults():
 )
 def test_durations_accept_seconds_or_timedelta(settings, value, expected):
     settings.REMEMBERME_TOKEN_AGE = value
-    assert app_settings.TOKEN_AGE == expected
+    assert expected == app_settings.TOKEN_AGE
 
 
 @pytest.mark.parametrize("value", ["3600", 3600.5, True, [1]])

@@ -132,9 +132,7 @@ def test_login_as_someone_else_drops_the_other_users_token(remembered, other_use
     other_user.save()
     # Bob signs in through another view (the admin): Alice's cookie must not
     # restore Alice later in what is now Bob's browser.
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": "bob", "password": PASSWORD}
-    )
+    response = client.post("/admin/login/?next=/admin/", {"username": "bob", "password": PASSWORD})
     assert response.status_code == 302
     assert response.cookies["rememberme"].value == ""
     alices.refresh_from_db()

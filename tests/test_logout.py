@@ -132,4 +132,3 @@ def test_logout_without_the_middleware_still_revokes(remembered, user):
     logout(request)  # no RememberMeMiddleware ran: nothing to write a cookie on
     token.refresh_from_db()
     assert token.revoke_reason == "logout"
-

@@ -20,6 +20,7 @@ class StrongerPBKDF2(PBKDF2PasswordHasher):
 
     iterations = PBKDF2PasswordHasher.iterations + 1
 
+
 NEW_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.MD5PasswordHasher",
@@ -64,7 +65,7 @@ def test_hash_upgrade_of_iterations_keeps_tokens(remembered, user, settings):
 
 
 def test_set_password_revokes_every_token(remembered, user):
-    client, token = remembered
+    _client, _token = remembered
     other = Client()
     login(other)
     user.set_password("a brand new password")
@@ -93,7 +94,7 @@ def test_direct_hash_write_is_not_mistaken_for_an_upgrade(remembered, user):
 def test_saving_a_user_without_touching_the_password_changes_nothing(
     remembered, user, django_assert_num_queries
 ):
-    client, token = remembered
+    client, _token = remembered
     user.first_name = "Alice"
     with django_assert_num_queries(1):
         user.save()
@@ -104,4 +105,3 @@ def test_saving_a_user_without_touching_the_password_changes_nothing(
 def test_new_users_cost_no_token_query(django_user_model, django_assert_num_queries):
     with django_assert_num_queries(1):
         django_user_model.objects.create_user("carol", password=PASSWORD)
-

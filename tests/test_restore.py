@@ -36,7 +36,9 @@ def test_restore_signs_in_rotates_and_sends_signals(remembered):
     old_cookie = token_cookie(client)
     old_session = client.session.session_key
     restored, logged_in = [], []
-    signals.session_restored.connect(lambda **kw: restored.append(kw), weak=False, dispatch_uid="t")
+    signals.session_restored.connect(
+        lambda **kw: restored.append(kw), weak=False, dispatch_uid="t"
+    )
     user_logged_in.connect(lambda **kw: logged_in.append(kw), weak=False, dispatch_uid="t")
     try:
         close_browser(client)
@@ -45,10 +47,13 @@ def test_restore_signs_in_rotates_and_sends_signals(remembered):
         signals.session_restored.disconnect(dispatch_uid="t")
         user_logged_in.disconnect(dispatch_uid="t")
     new_cookie = token_cookie(client)
-    assert new_cookie and new_cookie != old_cookie
+    assert new_cookie
+    assert new_cookie != old_cookie
     assert client.session.session_key != old_session
     token.refresh_from_db()
-    assert crypto.verify_verifier(token.verifier_hash, crypto.parse_cookie_value(new_cookie).verifier)
+    assert crypto.verify_verifier(
+        token.verifier_hash, crypto.parse_cookie_value(new_cookie).verifier
+    )
     assert len(restored) == 1
     assert restored[0]["token"].pk == token.pk
     assert restored[0]["rotated"] is True
@@ -58,7 +63,7 @@ def test_restore_signs_in_rotates_and_sends_signals(remembered):
 
 
 def test_restored_session_keeps_the_original_backend(remembered, settings):
-    client, token = remembered
+    client, _token = remembered
     settings.AUTHENTICATION_BACKENDS = [
         "django.contrib.auth.backends.AllowAllUsersModelBackend",
         "django.contrib.auth.backends.ModelBackend",
@@ -179,7 +184,7 @@ def test_password_changed_elsewhere_invalidates(remembered, user, django_user_mo
 
 
 def test_removed_backend_is_not_restored(remembered, settings):
-    client, token = remembered
+    client, _token = remembered
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
     close_browser(client)
     response = client.get("/whoami/")

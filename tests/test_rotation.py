@@ -64,7 +64,7 @@ def test_grace_request_gets_a_session_and_no_cookie(issued):
 
 
 def test_three_tabs_racing_with_one_cookie(issued, thefts):
-    cookie, token = issued
+    cookie, _token = issued
     responses = []
     with at(0):
         for _ in range(3):
@@ -150,7 +150,7 @@ def test_older_than_previous_verifier_is_theft_even_in_the_window(issued, thefts
 
 
 def test_random_verifier_for_a_known_selector_is_theft(issued, thefts):
-    cookie, token = issued
+    _cookie, token = issued
     forged = crypto.CookieValue(token.selector, crypto.new_cookie_value().verifier)
     with at(0):
         assert browser_with(forged.encode()).get("/whoami/").json()["user"] is None
@@ -192,7 +192,10 @@ def test_losing_a_rotation_race_is_a_grace_accept(issued, thefts):
         )
         return real_hash(verifier)
 
-    with at(0), mock.patch("rememberme.tokens.hash_verifier", side_effect=competitor_rotates_first):
+    with (
+        at(0),
+        mock.patch("rememberme.tokens.hash_verifier", side_effect=competitor_rotates_first),
+    ):
         response = browser_with(cookie).get("/whoami/")
     assert response.json()["user"] == "alice"
     assert "rememberme" not in response.cookies
