@@ -94,6 +94,14 @@ def cmd_docs(args: list[str]) -> None:
     run(PYTHON, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
+def cmd_package(args: list[str]) -> None:
+    """Build the sdist and the wheel, and check they carry every data file."""
+    ensure_venv("test")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "build")
+    run(PYTHON, "-m", "build", "--outdir", "dist", ".")
+    run(PYTHON, "scripts/check_dist.py", "dist")
+
+
 def main() -> None:
     commands = {
         name[len("cmd_") :]: func for name, func in globals().items() if name.startswith("cmd_")

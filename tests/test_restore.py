@@ -258,3 +258,49 @@ def test_restore_uses_djangos_login(remembered):
     close_browser(client)
     whoami(client)
     assert client.session[SESSION_KEY] == str(token.user_id)
+
+
+BAD_COOKIES = [
+    "",
+    " ",
+    "null",
+    "undefined",
+    "a" * 66,
+    "A" * 22 + ":" + "B" * 43 + ";",
+    "A" * 22 + ":" + "B" * 43 + "\x00",
+    '"' + "A" * 22 + ":" + "B" * 43 + '"',
+    "%41" * 22 + ":" + "B" * 43,
+    "' OR 1=1 --" + "A" * 11 + ":" + "B" * 43,
+    "../../etc/passwd",
+    "A" * 22 + "::" + "B" * 42,
+    "\uff21" * 22 + ":" + "B" * 43,  # fullwidth A
+    "A" * 4096,
+    "e30=:e30=",
+    "\u202e" * 66,
+]
+
+
+@pytest.mark.parametrize("value", BAD_COOKIES)
+def test_bad_cookies_end_anonymous_and_are_deleted(client, user, value, argon2_calls):
+    # A WSGI server hands the header over as latin-1-decoded bytes, so
+    # non-ASCII arrives as mojibake; send it the same way.
+    header = f"rememberme={value}".encode().decode("latin-1")
+    response = client.get("/whoami/", HTTP_COOKIE=header)
+    assert response.status_code == 200
+    assert response.json() == ANON
+    if value.strip():
+        assert response.cookies["rememberme"].value == ""
+    assert argon2_calls() == 0
+
+
+def test_a_cookie_of_another_users_selector_and_own_verifier_is_refused(
+    client, user, other_user, argon2_calls
+):
+    alice, bob = Client(), Client()
+    login(alice)
+    login(bob, "bob")
+    alices = crypto.parse_cookie_value(token_cookie(alice))
+    bobs = crypto.parse_cookie_value(token_cookie(bob))
+    mixed = crypto.CookieValue(alices.selector, bobs.verifier)
+    client.cookies["rememberme"] = mixed.encode()
+    assert whoami(client) == ANON
