@@ -44,6 +44,13 @@ class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
     template_name = "rememberme/logged_out.html"
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Refuse GET before Django 4.2's LogoutView.dispatch() would warn
+        # about logging out by GET (it does so even when GET is not allowed).
+        if (request.method or "").lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.POST.get("everywhere") and request.user.is_authenticated:
             revoke_user_tokens(request.user, reason=RevokeReason.LOGOUT_ALL)
