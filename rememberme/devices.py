@@ -1,0 +1,136 @@
+"""
+The remembered-browsers page (``rememberme:devices``).
+
+Lists the signed-in user's active tokens and lets them sign out one of
+those browsers or all the others. Signing out everywhere, this browser
+included, is ``rememberme:logout`` with ``everywhere``: the page posts
+there, so there is one way to do it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseBase
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.generic import TemplateView
+
+from .api import _revoke_this_browsers_token, this_browsers_token
+from .models import RememberToken, RevokeReason
+from .useragents import describe
+
+__all__ = ["DevicesView", "RememberedBrowser"]
+
+
+@dataclass(frozen=True)
+class RememberedBrowser:
+    """One row of the page: a token and what the page shows of it."""
+
+    token: RememberToken
+    browser: str
+    os: str
+    is_current: bool
+
+
+@method_decorator([never_cache, csrf_protect], name="dispatch")
+class DevicesView(LoginRequiredMixin, TemplateView):
+    """
+    GET lists the user's remembered browsers; POST with ``action`` set to
+    ``revoke`` (and ``token``, the id of one of them) or ``others`` signs
+    browsers out, then redirects back here.
+
+    Revoking one uses the reason ``user``; "sign out all other browsers"
+    uses ``logout_all``, like "sign out everywhere". Revoking this browser's
+    own token forgets the browser (its cookie is deleted) but leaves the
+    current session signed in, as ``rememberme.forget()`` does.
+    """
+
+    template_name = "rememberme/devices.html"
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_browsers(self) -> list[RememberedBrowser]:
+        """Return the user's usable tokens, most recently used first."""
+        now = timezone.now()
+        current = this_browsers_token(self.request)
+        tokens = RememberToken.objects.active(now).filter(user_id=self.request.user.pk)
+        browsers = []
+        for token in tokens.order_by("-last_used_at", "-pk"):
+            if token.is_expired(now):
+                continue
+            device = describe(token.user_agent)
+            browsers.append(
+                RememberedBrowser(
+                    token=token,
+                    browser=device.browser,
+                    os=device.os,
+                    is_current=current is not None and current.pk == token.pk,
+                )
+            )
+        return browsers
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        browsers = self.get_browsers()
+        context.update(
+            browsers=browsers,
+            others=[browser for browser in browsers if not browser.is_current],
+            this_browser_remembered=any(browser.is_current for browser in browsers),
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        action = request.POST.get("action")
+        if action == "revoke":
+            return self.revoke_one(request)
+        if action == "others":
+            return self.revoke_others(request)
+        return HttpResponseBadRequest(_("Unknown action."))
+
+    def revoke_one(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            token_id = int(request.POST.get("token", ""))
+        except ValueError:
+            return HttpResponseBadRequest(_("No browser was chosen."))
+        current = this_browsers_token(request)
+        if current is not None and current.pk == token_id:
+            _revoke_this_browsers_token(request, RevokeReason.USER)
+            messages.success(
+                request, _("This browser no longer remembers you."), fail_silently=True
+            )
+            return redirect(request.path)
+        # Only the user's own tokens: any other id revokes nothing.
+        revoked = RememberToken.objects.filter(pk=token_id, user_id=request.user.pk).revoke(
+            RevokeReason.USER, request=request
+        )
+        if revoked:
+            messages.success(request, _("That browser is signed out."), fail_silently=True)
+        else:
+            messages.info(request, _("That browser was already signed out."), fail_silently=True)
+        return redirect(request.path)
+
+    def revoke_others(self, request: HttpRequest) -> HttpResponseBase:
+        tokens = RememberToken.objects.filter(user_id=request.user.pk)
+        current = this_browsers_token(request)
+        if current is not None:
+            tokens = tokens.exclude(pk=current.pk)
+        revoked = tokens.revoke(RevokeReason.LOGOUT_ALL, request=request)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d other browser is signed out.",
+                "%(count)d other browsers are signed out.",
+                revoked,
+            )
+            % {"count": revoked},
+            fail_silently=True,
+        )
+        return redirect(request.path)

@@ -1,0 +1,91 @@
+"""``manage.py purge_remember_tokens``: delete dead remember-me tokens."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.utils.translation import gettext as _
+
+from rememberme.purge import DEFAULT_BATCH_SIZE, DEFAULT_KEEP_REVOKED_DAYS, purge
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete expired remember-me tokens, and revoked ones older than the retention "
+        "period, in small batches."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--keep-revoked",
+            type=int,
+            default=DEFAULT_KEEP_REVOKED_DAYS,
+            metavar="DAYS",
+            help=(
+                "Keep revoked tokens for this many days after their revocation "
+                f"(default: {DEFAULT_KEEP_REVOKED_DAYS}); 0 deletes them at once."
+            ),
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            metavar="N",
+            help=f"Delete at most N rows per statement (default: {DEFAULT_BATCH_SIZE}).",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Count what would be deleted, delete nothing.",
+        )
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            help='The database to purge (default: "default").',
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        keep_days: int = options["keep_revoked"]
+        batch_size: int = options["batch_size"]
+        verbosity: int = options["verbosity"]
+        if keep_days < 0:
+            raise CommandError(_("--keep-revoked must be zero or more days."))
+        if batch_size < 1:
+            raise CommandError(_("--batch-size must be at least 1."))
+
+        def progress(kind: str, deleted: int, total: int) -> None:
+            if verbosity >= 2:
+                message = (
+                    _("Deleted %(count)d expired tokens (%(total)d so far).")
+                    if kind == "expired"
+                    else _("Deleted %(count)d revoked tokens (%(total)d so far).")
+                )
+                self.stdout.write(message % {"count": deleted, "total": total})
+
+        try:
+            result = purge(
+                keep_revoked=datetime.timedelta(days=keep_days),
+                batch_size=batch_size,
+                dry_run=options["dry_run"],
+                using=options["database"],
+                on_batch=progress,
+            )
+        except DatabaseError as exc:
+            raise CommandError(
+                _("Purging remember-me tokens failed: %(error)s") % {"error": exc}
+            ) from exc
+
+        if verbosity >= 1:
+            counts = {"expired": result.expired, "revoked": result.revoked}
+            if options["dry_run"]:
+                message = _(
+                    "Would delete %(expired)d expired and %(revoked)d revoked remember-me tokens."
+                )
+            else:
+                message = _(
+                    "Deleted %(expired)d expired and %(revoked)d revoked remember-me tokens."
+                )
+            self.stdout.write(message % counts)

@@ -1,0 +1,52 @@
+"""
+Readable browser and OS names for a stored user agent, for display only.
+
+Parsing uses ``ua-parser`` (the maintained uap-core rules) when a page is
+shown, never when a token is issued: the rules improve with each release,
+and what is stored stays the raw header. A page lists a handful of user
+agents that repeat across requests, hence the small cache.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+from django.utils.translation import gettext_lazy as _
+from ua_parser import parse_os, parse_user_agent
+
+__all__ = ["Device", "describe"]
+
+#: Shown for a part the rules do not recognise ("Other" in uap-core).
+UNKNOWN = _("Unknown")
+
+
+class Device(NamedTuple):
+    browser: str
+    os: str
+
+    def __str__(self) -> str:
+        return f"{self.browser} · {self.os}"
+
+
+def _version(*parts: str | None) -> str:
+    return ".".join(part for part in parts[:2] if part)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse(user_agent: str) -> tuple[str | None, str | None]:
+    browser = parse_user_agent(user_agent)
+    system = parse_os(user_agent)
+    browser_name = None
+    if browser is not None and browser.family != "Other":
+        browser_name = " ".join(filter(None, (browser.family, _version(browser.major))))
+    os_name = None
+    if system is not None and system.family != "Other":
+        os_name = " ".join(filter(None, (system.family, _version(system.major, system.minor))))
+    return browser_name, os_name
+
+
+def describe(user_agent: str) -> Device:
+    """Return the browser and OS names for ``user_agent``, "Unknown" where not recognised."""
+    browser, system = _parse(user_agent or "")
+    return Device(browser or str(UNKNOWN), system or str(UNKNOWN))
