@@ -16,7 +16,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, login
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, login
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponseBase
@@ -24,6 +24,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from . import expiry, sessions, signals
+from .api import remember
 from .conf import app_settings
 from .crypto import parse_cookie_value
 from .models import RememberToken, RevokeReason
@@ -239,8 +240,11 @@ class RememberMeMiddleware:
     def _revalidate(self, request: HttpRequest, state: RequestState) -> None:
         session = request.session
         token_id = sessions.linked_token_id(session)
+        if token_id is None:
+            return
+        state.session_auth_hash = session.get(HASH_SESSION_KEY)
         now = timezone.now()
-        if token_id is None or not sessions.revalidation_due(session, now):
+        if not sessions.revalidation_due(session, now):
             return
         if state.passive or self.is_passive(request):
             state.passive = True
@@ -250,10 +254,13 @@ class RememberMeMiddleware:
             sessions.mark_checked(session, now)
             return
         logger.info("Session ended: its remember-me token %s is no longer valid.", token_id)
+        # request.user is lazy: resolve it while the session still names the
+        # user, or a receiver that reads it later sees the flushed session.
+        user = request.user if request.user.is_authenticated else None
         signals.session_ended.send(
             sender=RememberToken,
             request=request,
-            user=request.user,
+            user=user,
             token=token,
             reason="revoked",
         )
@@ -276,10 +283,42 @@ class RememberMeMiddleware:
 
     # The response ------------------------------------------------------
 
+    @staticmethod
+    def _renew_after_password_change(request: HttpRequest, state: RequestState) -> None:
+        """
+        Keep remembering the browser that changed the password.
+
+        A password change revokes every token (receivers.py). The browser
+        that made it proved the old password and keeps its session through
+        update_session_auth_hash(), which is what changes the session's auth
+        hash during the request: that browser gets a new token, so it stays
+        remembered while every other browser is signed out. Costs one query,
+        only on that request.
+        """
+        session = getattr(request, "session", None)
+        if (
+            session is None
+            or state.session_auth_hash is None
+            or session.get(HASH_SESSION_KEY) in (None, state.session_auth_hash)
+            or not request.user.is_authenticated
+        ):
+            return
+        token_id = sessions.linked_token_id(session)
+        if token_id is None:
+            return
+        try:
+            token = RememberToken.objects.filter(pk=token_id, user_id=request.user.pk).first()
+            if token is not None and token.revoke_reason == RevokeReason.PASSWORD_CHANGE:
+                remember(request)
+        except DatabaseError:
+            # Still signed in, just no longer remembered: never a failed response.
+            logger.exception("Could not re-issue the remember-me token after a password change.")
+
     def process_response(self, request: HttpRequest, response: Response) -> Response:
         state = find_state(request)
         if state is None or state.passive:
             return response
+        self._renew_after_password_change(request, state)
         self._save_persistent_values(request)
         self._stamp_expiry(request, response)
         name = app_settings.COOKIE_NAME

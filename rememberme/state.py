@@ -34,6 +34,9 @@ class RequestState:
     restored: bool = False
     # Views that must not count as activity (the status endpoint) set this.
     passive: bool = False
+    # The auth hash a linked session arrived with: a change during the
+    # request is a password change made by this browser.
+    session_auth_hash: str | None = field(default=None, repr=False)
 
     def set_cookie(self, value: CookieValue, expires_at: datetime.datetime) -> None:
         """Send ``value`` as the token cookie on the response."""

@@ -1,0 +1,199 @@
+"""
+Revocation reaches live sessions, whatever ``SESSION_ENGINE`` keeps them.
+
+A session created with or restored from a token re-checks it every
+``REMEMBERME_REVALIDATE_INTERVAL``: a revoked token ends the session at the
+first check after the revocation, and between checks the token table is
+not queried at all.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils.module_loading import import_string
+from freezegun import freeze_time
+
+from rememberme import signals
+from rememberme.models import RememberToken, RevokeReason
+from tests.conftest import close_browser, login, whoami
+
+pytestmark = pytest.mark.django_db
+
+REDIS_URL = os.environ.get("REMEMBERME_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+ENGINES = ["db", "cache", "cache-redis", "cached_db", "file", "signed_cookies"]
+INTERVAL = 300
+TABLE = RememberToken._meta.db_table
+
+
+def _redis_available() -> str | None:
+    """Return why Redis cannot be used, or ``None`` if it can."""
+    try:
+        import redis
+    except ImportError:
+        return "the redis package is not installed"
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
+    except redis.RedisError as exc:
+        return f"Redis is not reachable at {REDIS_URL} ({exc})"
+    return None
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, settings, tmp_path):
+    name = request.param
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{name.split('-')[0]}"
+    settings.SESSION_FILE_PATH = str(tmp_path)
+    settings.REMEMBERME_REVALIDATE_INTERVAL = INTERVAL
+    if name == "cache-redis":
+        reason = _redis_available()
+        if reason is not None:
+            pytest.skip(f"cache engine on Redis skipped: {reason}; the local-memory run covers it")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": f"rm-devices-{os.getpid()}",
+            }
+        }
+    else:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    yield name
+    cache.clear()
+
+
+@pytest.fixture
+def ended():
+    received = []
+    signals.session_ended.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="e")
+    yield received
+    signals.session_ended.disconnect(dispatch_uid="e")
+
+
+def token_queries(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if TABLE in q["sql"]]
+
+
+def remembered_client() -> tuple[Client, RememberToken]:
+    client = Client()
+    assert login(client).status_code == 302
+    return client, RememberToken.objects.latest("pk")
+
+
+def session_store(client: Client) -> SessionBase:
+    from django.conf import settings
+
+    store_class = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    store: SessionBase = store_class(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    return store
+
+
+def test_revocation_ends_the_session_at_the_next_check(engine, user, ended):
+    with freeze_time() as frozen:
+        client, token = remembered_client()
+        assert whoami(client)["user"] == "alice"
+        token.revoke(RevokeReason.ADMIN)
+
+        frozen.tick(INTERVAL - 1)
+        with CaptureQueriesContext(connection) as captured:
+            assert whoami(client)["user"] == "alice"  # not checked yet
+        assert token_queries(captured) == []
+        assert ended == []
+
+        frozen.tick(1)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/whoami/")
+        assert response.json()["user"] is None
+        assert len(token_queries(captured)) == 1
+        assert response.cookies["rememberme"].value == ""
+        assert [(kw["reason"], kw["token"].pk, kw["user"].pk) for kw in ended] == [
+            ("revoked", token.pk, user.pk)
+        ]
+        # Gone for good: the session is over and the revoked token restores nothing.
+        assert whoami(client) == {"user": None, "restored": False}
+        close_browser(client)
+        assert whoami(client) == {"user": None, "restored": False}
+
+
+def test_restored_session_is_revalidated_too(engine, user, ended, settings):
+    settings.REMEMBERME_SESSION_AGE = 0
+    with freeze_time() as frozen:
+        client, _ = remembered_client()
+        close_browser(client)
+        assert whoami(client) == {"user": "alice", "restored": True}
+        token = RememberToken.objects.get()
+        token.revoke(RevokeReason.USER)
+        frozen.tick(INTERVAL)
+        assert whoami(client)["user"] is None
+        # "expired" when the browser came back without its session, then the revocation.
+        assert [kw["reason"] for kw in ended] == ["expired", "revoked"]
+
+
+def test_no_token_query_between_checks(engine, user, django_assert_num_queries):
+    with freeze_time() as frozen:
+        plain = Client()
+        login(plain, remember=False)
+        client, _ = remembered_client()
+        whoami(plain)
+        whoami(client)
+        frozen.tick(INTERVAL - 1)
+        # The same request costs the same with and without a linked token.
+        with CaptureQueriesContext(connection) as baseline:
+            assert whoami(plain)["user"] == "alice"
+        with django_assert_num_queries(len(baseline.captured_queries)) as captured:
+            assert whoami(client)["user"] == "alice"
+        assert token_queries(captured) == []
+
+
+def test_a_passing_check_costs_one_query_and_restarts_the_interval(engine, user):
+    with freeze_time() as frozen:
+        client, _ = remembered_client()
+        frozen.tick(INTERVAL)
+        with CaptureQueriesContext(connection) as captured:
+            assert whoami(client)["user"] == "alice"
+        assert len(token_queries(captured)) == 1
+        frozen.tick(INTERVAL - 1)
+        with CaptureQueriesContext(connection) as captured:
+            assert whoami(client)["user"] == "alice"
+        assert token_queries(captured) == []
+
+
+def test_ending_the_session_does_not_revoke_the_token(engine, user, ended):
+    client, token = remembered_client()
+    if engine != "signed_cookies":
+        store = session_store(client)
+        assert store.session_key
+        assert store.exists(store.session_key)
+        store.delete()
+    close_browser(client)
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    assert whoami(client) == {"user": "alice", "restored": True}
+    assert [kw["reason"] for kw in ended] == ["expired"] if engine != "signed_cookies" else True
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [r for r in RevokeReason.values if r != RevokeReason.PASSWORD_CHANGE],
+)
+def test_every_reason_ends_the_session(reason, user, ended, settings):
+    settings.REMEMBERME_REVALIDATE_INTERVAL = 0
+    client, token = remembered_client()
+    token.revoke(reason)
+    assert whoami(client)["user"] is None
+    assert [kw["reason"] for kw in ended] == ["revoked"]
+
+
+def test_deleted_token_ends_the_session(user, ended, settings):
+    settings.REMEMBERME_REVALIDATE_INTERVAL = 0
+    client, token = remembered_client()
+    RememberToken.objects.filter(pk=token.pk).delete()
+    assert whoami(client)["user"] is None
+    assert [(kw["reason"], kw["token"]) for kw in ended] == [("revoked", None)]
