@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_KEEP_REVOKED_DAYS",
     "PurgeResult",
     "delete_in_batches",
+    "expired_condition",
     "expired_tokens",
     "purge",
     "revoked_tokens",
@@ -52,23 +53,28 @@ class PurgeResult:
         return self.expired + self.revoked
 
 
-def expired_tokens(now: datetime.datetime, using: str = "default") -> RememberTokenQuerySet:
+def expired_condition(now: datetime.datetime) -> Q:
     """
-    Return the unrevoked tokens past their idle or absolute lifetime.
+    Return the condition "past its idle or absolute lifetime at ``now``".
 
     The current settings apply as well as the stored ``expires_at``, as in
     ``RememberToken.is_expired()``: a lifetime shortened since a token's
-    last use already counts. Revoked tokens are left to the retention rule.
+    last use already counts.
     """
     condition = Q(expires_at__lte=now) | Q(last_used_at__lte=now - app_settings.TOKEN_AGE)
     max_age = app_settings.TOKEN_MAX_AGE
     if max_age is not None:
         condition |= Q(created_at__lte=now - max_age)
-    return (
-        RememberToken.objects.db_manager(using)
-        .get_queryset()
-        .filter(condition, revoked_at__isnull=True)
-    )
+    return condition
+
+
+def expired_tokens(now: datetime.datetime, using: str = "default") -> RememberTokenQuerySet:
+    """
+    Return the unrevoked tokens past their idle or absolute lifetime;
+    revoked ones are left to the retention rule.
+    """
+    tokens = RememberToken.objects.db_manager(using).get_queryset()
+    return tokens.filter(expired_condition(now), revoked_at__isnull=True)
 
 
 def revoked_tokens(

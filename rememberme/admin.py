@@ -1,0 +1,189 @@
+"""
+The Django admin for remember-me tokens: see who is remembered where, and
+revoke a stolen login at once.
+
+Nothing here edits a token: the only write is revocation, through two
+actions that need the ``rememberme.revoke_remembertoken`` permission and
+are recorded in the admin log. No field that holds or leads to a secret
+(hashes, password fingerprint, selector, persistent session values) is
+ever rendered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from .models import RememberToken, RevokeReason
+from .purge import expired_condition
+from .useragents import describe
+
+__all__ = ["RememberTokenAdmin", "RememberTokenInline", "StateListFilter"]
+
+REVOKE_PERMISSION = "revoke_remembertoken"
+
+# What a token's admin pages show; everything else stays out of the HTML.
+DISPLAY_FIELDS = (
+    "user",
+    "state_display",
+    "revoked_at",
+    "browser",
+    "user_agent",
+    "ip_address",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "backend",
+)
+
+
+class StateListFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("active", _("Active")), ("expired", _("Expired")), ("revoked", _("Revoked"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        expired = expired_condition(timezone.now())
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True).exclude(expired)
+        if self.value() == "expired":
+            return queryset.filter(expired, revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+class _TokenDisplay:
+    """Columns shared by the admin and the inline."""
+
+    @admin.display(description=_("browser"))
+    def browser(self, token: RememberToken) -> str:
+        return str(describe(token.user_agent))
+
+    @admin.display(description=_("state"))
+    def state_display(self, token: RememberToken) -> str:
+        state = token.state
+        if state == "revoked":
+            return gettext("Revoked: %(reason)s") % {"reason": token.get_revoke_reason_display()}
+        return str(gettext("Expired") if state == "expired" else gettext("Active"))
+
+
+@admin.register(RememberToken)
+class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "user_tokens",
+        "browser",
+        "ip_address",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "state_display",
+    )
+    list_filter = (StateListFilter, "revoke_reason")
+    list_select_related = ("user",)
+    fields = DISPLAY_FIELDS
+    readonly_fields = DISPLAY_FIELDS
+    actions = ("revoke_selected", "revoke_users")
+    ordering = ("-last_used_at",)
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        # Any user model: its USERNAME_FIELD, and its email field if it has one.
+        user_model = get_user_model()
+        fields = [f"user__{user_model.USERNAME_FIELD}"]
+        try:
+            email = user_model.get_email_field_name()
+            user_model._meta.get_field(email)
+        except (AttributeError, FieldDoesNotExist):
+            return fields
+        if email != user_model.USERNAME_FIELD:
+            fields.append(f"user__{email}")
+        return fields
+
+    @admin.display(description=_("user"), ordering="user")
+    def user_tokens(self, token: RememberToken) -> str:
+        """Link the user to all of their tokens (the changelist filtered on them)."""
+        url = reverse(
+            f"{self.admin_site.name}:{token._meta.app_label}_{token._meta.model_name}_changelist"
+        )
+        return format_html(
+            '<a href="{}?user__id__exact={}">{}</a>', url, token.user_id, token.user
+        )
+
+    # Permissions: read-only, revocation only with its own permission.
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{REVOKE_PERMISSION}")
+
+    # Actions.
+
+    @admin.action(permissions=["revoke"], description=_("Revoke selected tokens"))
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[RememberToken]) -> None:
+        self._revoke(request, queryset)
+
+    @admin.action(permissions=["revoke"], description=_("Revoke all tokens of these users"))
+    def revoke_users(self, request: HttpRequest, queryset: QuerySet[RememberToken]) -> None:
+        users = queryset.values("user_id")
+        self._revoke(request, RememberToken.objects.filter(user_id__in=users))
+
+    def _revoke(self, request: HttpRequest, queryset: QuerySet[RememberToken]) -> None:
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            # One at a time, so each revocation is logged once, by whoever
+            # made it (a concurrent revocation returns False here).
+            if token.revoke(RevokeReason.ADMIN, request=request):
+                revoked += 1
+                self.log_change(request, token, gettext("Revoked the remember-me token."))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d remember-me token was revoked.",
+                "%(count)d remember-me tokens were revoked.",
+                revoked,
+            )
+            % {"count": revoked},
+            messages.SUCCESS if revoked else messages.INFO,
+        )
+
+
+class RememberTokenInline(_TokenDisplay, admin.TabularInline):  # type: ignore[type-arg]
+    """
+    A read-only list of a user's tokens for the user's admin page. Not
+    added automatically, so projects with their own user admin keep it as
+    it is; add it with ``inlines = [..., RememberTokenInline]``.
+    """
+
+    model = RememberToken
+    fk_name = "user"
+    fields = ("browser", "ip_address", "created_at", "last_used_at", "expires_at", "state_display")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("-last_used_at",)
+    verbose_name_plural = _("remembered browsers")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
