@@ -1,0 +1,197 @@
+"""``purge_remember_tokens``: what it deletes, how (batches, no instances), and failures."""
+
+from __future__ import annotations
+
+import datetime
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import call_command, execute_from_command_line
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection
+from django.db.models.signals import pre_delete
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from rememberme.models import RememberToken
+from rememberme.purge import purge
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.timedelta(days=1)
+
+
+def make(user, name, *, created=0, used=0, expires=None, revoked=None, reason="admin"):
+    """A token created/used/revoked that many days ago (expires: days from now)."""
+    now = timezone.now()
+    token, _ = RememberToken.objects.issue(
+        user, backend="django.contrib.auth.backends.ModelBackend"
+    )
+    fields = {
+        "user_agent": name,
+        "created_at": now - created * DAY,
+        "last_used_at": now - used * DAY,
+        "expires_at": now + (expires if expires is not None else 10) * DAY,
+    }
+    if revoked is not None:
+        fields.update(revoked_at=now - revoked * DAY, revoke_reason=reason)
+    RememberToken.objects.filter(pk=token.pk).update(**fields)
+    return token
+
+
+@pytest.fixture
+def population(user):
+    """Tokens of every kind, named by what the purge must do with them."""
+    make(user, "keep: active")
+    make(user, "keep: revoked 29 days ago", revoked=29)
+    make(user, "keep: expired but revoked 3 days ago", expires=-5, revoked=3)
+    make(user, "delete: past expires_at", expires=-1)
+    make(user, "delete: idle by current settings", used=15)  # TOKEN_AGE is 14 days
+    make(user, "delete: absolute by current settings", created=31, used=1)  # MAX_AGE 30 days
+    make(user, "delete: revoked 31 days ago", revoked=31)
+    make(user, "delete: revoked and expired long ago", expires=-40, revoked=40)
+
+
+def names() -> set[str]:
+    return set(RememberToken.objects.values_list("user_agent", flat=True))
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("purge_remember_tokens", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_deletes_expired_and_old_revoked_tokens(population):
+    output = run()
+    assert names() == {
+        "keep: active",
+        "keep: revoked 29 days ago",
+        "keep: expired but revoked 3 days ago",
+    }
+    assert output == "Deleted 3 expired and 2 revoked remember-me tokens.\n"
+
+
+def test_keep_revoked(population):
+    run("--keep-revoked", "0")
+    assert names() == {"keep: active"}
+
+
+def test_no_absolute_cap(population, settings):
+    settings.REMEMBERME_TOKEN_MAX_AGE = None
+    run()
+    assert "delete: absolute by current settings" in names()
+
+
+def test_dry_run_deletes_nothing(population):
+    before = names()
+    output = run("--dry-run", "--verbosity", "2")
+    assert names() == before
+    assert output == "Would delete 3 expired and 2 revoked remember-me tokens.\n"
+
+
+def test_quiet_at_verbosity_0(population):
+    assert run("--verbosity", "0") == ""
+    assert len(names()) == 3
+
+
+def test_batches_and_progress(population, user):
+    for i in range(5):
+        make(user, f"delete: extra {i}", expires=-2)
+    with CaptureQueriesContext(connection) as captured:
+        output = run("--batch-size", "2", "--verbosity", "2")
+    lines = output.splitlines()
+    assert lines[-1] == "Deleted 8 expired and 2 revoked remember-me tokens."
+    progress = lines[:-1]
+    assert progress  # one line per batch that deleted something
+    counts = [int(line.split()[1]) for line in progress]
+    assert sum(counts) == 10
+    assert max(counts) <= 2
+    assert progress[0] == f"Deleted {counts[0]} expired tokens ({counts[0]} so far)."
+    assert progress[-1].endswith("(10 so far).")
+    deletes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("DELETE")]
+    assert len(deletes) >= 5
+    for sql in deletes:  # each bounded by a key range, never "everything that matches"
+        assert '"id" <=' in sql or '"id" >' in sql
+    assert len(names()) == 3
+
+
+def test_never_builds_model_instances(population):
+    # Even with a project-wide pre_delete receiver, which makes
+    # QuerySet.delete() collect objects one by one.
+    def receiver(**kwargs):
+        raise AssertionError("a model instance was deleted")
+
+    pre_delete.connect(receiver, weak=False, dispatch_uid="purge-test")
+    try:
+        with mock.patch.object(RememberToken, "from_db", side_effect=AssertionError("loaded")):
+            run("--batch-size", "3")
+    finally:
+        pre_delete.disconnect(dispatch_uid="purge-test")
+    assert len(names()) == 3
+
+
+def test_tokens_created_during_the_purge_are_left(user):
+    expired = make(user, "delete: expired", expires=-1)
+    for i in range(3):
+        make(user, f"delete: expired {i}", expires=-1)
+    late = []
+
+    def on_batch(kind, deleted, total):
+        if not late:  # a token that expires and is created mid-purge, past the end key
+            late.append(make(user, "late", expires=-1))
+
+    result = purge(batch_size=2, on_batch=on_batch)
+    assert result.expired == 4
+    assert names() == {"late"}
+    assert not RememberToken.objects.filter(pk=expired.pk).exists()
+
+
+def test_empty_table():
+    assert run("--verbosity", "2") == "Deleted 0 expired and 0 revoked remember-me tokens.\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--batch-size", "0"], "--batch-size must be at least 1."),
+        (["--keep-revoked", "-1"], "--keep-revoked must be zero or more days."),
+    ],
+)
+def test_bad_arguments(args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+
+
+def test_database_error_is_a_command_error(population):
+    with (
+        mock.patch(
+            "django.db.models.query.QuerySet._raw_delete",
+            side_effect=DatabaseError("database is locked"),
+        ),
+        pytest.raises(CommandError, match="Purging remember-me tokens failed: database is locked"),
+    ):
+        run()
+
+
+def test_failure_exits_non_zero(capsys):
+    with pytest.raises(SystemExit) as exc:
+        execute_from_command_line(["manage.py", "purge_remember_tokens", "--batch-size", "0"])
+    assert exc.value.code == 1
+    assert "--batch-size must be at least 1." in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_batches_commit_without_waiting_for_the_wal(user):
+    for i in range(5):
+        make(user, f"delete: {i}", expires=-1)
+    make(user, "keep")
+    with CaptureQueriesContext(connection) as captured:
+        run("--batch-size", "2")
+    sql = [q["sql"] for q in captured.captured_queries]
+    deletes = sum(s.startswith("DELETE") for s in sql)
+    assert deletes >= 3
+    assert sum("SET LOCAL synchronous_commit = off" in s for s in sql) == deletes
+    assert names() == {"keep"}
