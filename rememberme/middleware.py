@@ -97,18 +97,20 @@ class RememberMeMiddleware:
     # The request -------------------------------------------------------
 
     @staticmethod
-    def _has_cookies(request: HttpRequest) -> bool:
-        return (
-            app_settings.COOKIE_NAME in request.COOKIES
-            or settings.SESSION_COOKIE_NAME in request.COOKIES
-        )
+    def _has_cookies(request: HttpRequest, name: str | None = None) -> bool:
+        name = name or app_settings.COOKIE_NAME
+        return name in request.COOKIES or settings.SESSION_COOKIE_NAME in request.COOKIES
 
     def process_request(self, request: HttpRequest) -> None:
-        raw = request.COOKIES.get(app_settings.COOKIE_NAME)
+        # Every request passes here: each app setting read is a failed
+        # attribute lookup on django.conf.settings (a few microseconds), so
+        # the hot path reads the cookie name once and nothing else.
+        name = app_settings.COOKIE_NAME
+        raw = request.COOKIES.get(name)
         state = RequestState(raw_cookie=raw, cookie=parse_cookie_value(raw))
         attach_state(request, state)
         session = getattr(request, "session", None)
-        if session is None or not self._has_cookies(request):
+        if session is None or not self._has_cookies(request, name):
             # No session machinery (reported by the system checks), or a
             # browser that sent neither cookie: nothing to restore or check.
             return
@@ -321,10 +323,9 @@ class RememberMeMiddleware:
         self._renew_after_password_change(request, state)
         self._save_persistent_values(request)
         self._stamp_expiry(request, response)
-        name = app_settings.COOKIE_NAME
         if state.new_value is not None:
             response.set_cookie(
-                name,
+                app_settings.COOKIE_NAME,
                 state.new_value.encode(),
                 max_age=state.max_age(),
                 path=app_settings.COOKIE_PATH,
@@ -333,7 +334,7 @@ class RememberMeMiddleware:
                 httponly=app_settings.COOKIE_HTTPONLY,
                 samesite=app_settings.COOKIE_SAMESITE,  # type: ignore[arg-type]
             )
-        elif state.delete and name in request.COOKIES:
+        elif state.delete and (name := app_settings.COOKIE_NAME) in request.COOKIES:
             response.delete_cookie(
                 name,
                 path=app_settings.COOKIE_PATH,
