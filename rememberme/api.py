@@ -45,6 +45,7 @@ def remember(request: HttpRequest) -> RememberToken:
         user_agent=client_user_agent(request),
         ip_address=client_ip(request),
         session_data=values,
+        request=request,
     )
     state.set_cookie(value, token.expires_at)
     sessions.link(request.session, token.pk)

@@ -135,6 +135,17 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id="rememberme.W001",
             )
         )
+    try:
+        getattr(app_settings, "MAX_TOKENS_PER_USER")  # noqa: B009 (read to validate it)
+    except ImproperlyConfigured as exc:
+        errors.append(
+            checks.Error(
+                str(exc),
+                hint="Use the most browsers a user may stay remembered in at once (the "
+                "default is 10), or None for no limit.",
+                id="rememberme.E014",
+            )
+        )
     errors.extend(_check_argon2_params())
     return errors
 

@@ -115,6 +115,19 @@ class Settings:
         )
 
     @property
+    def MAX_TOKENS_PER_USER(self) -> int | None:
+        # Why 10: more browsers than anyone uses, few enough that a list of
+        # them stays readable; see docs/settings.rst.
+        value = getattr(django_settings, "REMEMBERME_MAX_TOKENS_PER_USER", 10)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ImproperlyConfigured(
+                f"REMEMBERME_MAX_TOKENS_PER_USER must be a positive int or None, not {value!r}."
+            )
+        return value
+
+    @property
     def ARGON2_PARAMS(self) -> dict[str, int]:
         # A verifier is 256 random bits: nobody can guess it, so the hash
         # needs no password-grade stretching. Argon2id at these parameters

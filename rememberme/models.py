@@ -6,7 +6,7 @@ import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -117,30 +117,67 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
         user_agent: str = "",
         ip_address: str | None = None,
         session_data: dict[str, Any] | None = None,
+        request: HttpRequest | None = None,
     ) -> tuple[RememberToken, CookieValue]:
         """
         Create a token for ``user`` and return it with its cookie value.
 
         This is the only time the plain verifier exists on the server: the
         row keeps its Argon2id hash, the caller puts the value in a cookie.
+        Beyond ``REMEMBERME_MAX_TOKENS_PER_USER`` active tokens, the least
+        recently used ones are revoked (reason ``expired``).
         """
         now = timezone.now()
         value = new_cookie_value()
-        token = self.create(
-            user=user,
-            selector=value.selector,
-            verifier_hash=hash_verifier(value.verifier),
-            password_fingerprint=password_fingerprint(user.password),
-            backend=backend,
-            created_at=now,
-            last_used_at=now,
-            rotated_at=now,
-            expires_at=compute_expiry(last_used_at=now, created_at=now),
-            user_agent=user_agent[: RememberToken.USER_AGENT_MAX_LENGTH],
-            ip_address=ip_address,
-            session_data=session_data or {},
-        )
+        # Hash outside the transaction: nothing slow while a lock is held.
+        verifier_hash = hash_verifier(value.verifier)
+        cap = app_settings.MAX_TOKENS_PER_USER
+        with transaction.atomic(using=self.db):
+            if cap is not None:
+                self._lock_user(user)
+            token = self.create(
+                user=user,
+                selector=value.selector,
+                verifier_hash=verifier_hash,
+                password_fingerprint=password_fingerprint(user.password),
+                backend=backend,
+                created_at=now,
+                last_used_at=now,
+                rotated_at=now,
+                expires_at=compute_expiry(last_used_at=now, created_at=now),
+                user_agent=user_agent[: RememberToken.USER_AGENT_MAX_LENGTH],
+                ip_address=ip_address,
+                session_data=session_data or {},
+            )
+            if cap is not None:
+                self._enforce_cap(user, cap, now, request)
         return token, value
+
+    def _lock_user(self, user: AbstractBaseUser) -> None:
+        # Two logins of one user at once must not both count the tokens
+        # before either inserts (each would leave one too many). Locking the
+        # user's row serialises them on PostgreSQL: the second one's count,
+        # taken after the first commits, sees the first one's token. SQLite
+        # needs no lock, and must not read first: its writers are already
+        # serialised from the INSERT on, and a read before it would make
+        # the later write fail rather than wait.
+        if connections[self.db].features.has_select_for_update:
+            users = type(user)._default_manager.db_manager(self.db)
+            list(users.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+
+    def _enforce_cap(
+        self,
+        user: AbstractBaseUser,
+        cap: int,
+        now: datetime.datetime,
+        request: HttpRequest | None,
+    ) -> None:
+        tokens = self.active(now).filter(user_id=user.pk).order_by("-last_used_at", "-pk")
+        alive = [token.pk for token in tokens if not token.is_expired(now)]
+        if len(alive) > cap:
+            # "expired": retired for disuse by a lifetime rule, like idle
+            # expiry; not something the user or an administrator did.
+            self.filter(pk__in=alive[cap:]).revoke(RevokeReason.EXPIRED, request=request)
 
 
 class RememberToken(models.Model):
