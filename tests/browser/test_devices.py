@@ -1,4 +1,4 @@
-"""Two real browsers remembered as one user: "sign out all other browsers" in one ends the other."""
+"""Two real browsers remembered as one user: one signs out all the others."""
 
 from __future__ import annotations
 
