@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.contrib import admin as django_admin
@@ -57,7 +58,7 @@ def staff(django_user_model):
     return make
 
 
-def act(client, action, tokens):
+def act(client: Client, action: str, tokens: list[RememberToken]) -> Any:
     return client.post(
         CHANGELIST,
         {"action": action, "_selected_action": [t.pk for t in tokens], "index": 0},
@@ -106,7 +107,7 @@ def test_state_filter(admin_client, tokens, settings):
     )
     settings.REMEMBERME_TOKEN_AGE = datetime.timedelta(days=7)
 
-    def listed(query):
+    def listed(query: str) -> set[int]:
         response = admin_client.get(CHANGELIST + query)
         assert response.status_code == 200
         return {t.pk for t in response.context["cl"].result_list}
@@ -213,7 +214,7 @@ def test_staff_without_view_permission_sees_nothing(staff, tokens):
     assert client.get(CHANGELIST).status_code == 403
 
 
-class UserWithTokens(UserAdmin):
+class UserWithTokens(UserAdmin):  # type: ignore[type-arg]
     inlines = [RememberTokenInline]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from io import StringIO
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -22,7 +23,16 @@ pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
 
 
-def make(user, name, *, created=0, used=0, expires=None, revoked=None, reason="admin"):
+def make(
+    user: Any,
+    name: str,
+    *,
+    created: int = 0,
+    used: int = 0,
+    expires: int | None = None,
+    revoked: int | None = None,
+    reason: str = "admin",
+) -> RememberToken:
     """A token created/used/revoked that many days ago (expires: days from now)."""
     now = timezone.now()
     token, _ = RememberToken.objects.issue(
@@ -136,7 +146,7 @@ def test_tokens_created_during_the_purge_are_left(user):
     expired = make(user, "delete: expired", expires=-1)
     for i in range(3):
         make(user, f"delete: expired {i}", expires=-1)
-    late = []
+    late: list[RememberToken] = []
 
     def on_batch(kind, deleted, total):
         if not late:  # a token that expires and is created mid-purge, past the end key

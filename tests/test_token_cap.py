@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+from typing import Any
 
 import pytest
 from django.core import checks
@@ -21,18 +22,18 @@ pytestmark = pytest.mark.django_db
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def issue(user, name=""):
+def issue(user: Any, name: str = "") -> RememberToken:
     return RememberToken.objects.issue(user, backend=BACKEND, user_agent=name)[0]
 
 
-def age(token, minutes):
+def age(token: RememberToken, minutes: int) -> None:
     """Make ``token`` last used ``minutes`` ago."""
     RememberToken.objects.filter(pk=token.pk).update(
         last_used_at=timezone.now() - datetime.timedelta(minutes=minutes)
     )
 
 
-def active_names(user):
+def active_names(user: Any) -> set[str]:
     return set(
         RememberToken.objects.active().filter(user=user).values_list("user_agent", flat=True)
     )
