@@ -44,7 +44,7 @@ def remember(request: HttpRequest) -> RememberToken:
         backend=backend,
         user_agent=client_user_agent(request),
         ip_address=client_ip(request),
-        session_data=values,
+        session_data=sessions.storable_values(values) or {},
         request=request,
     )
     state.set_cookie(value, token.expires_at)

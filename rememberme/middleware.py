@@ -362,7 +362,9 @@ class RememberMeMiddleware:
         if token_id is None:
             return
         values = sessions.persistent_values_changed(session)
-        if values is None:
+        if values is None or sessions.storable_values(values) is None:
+            # Unchanged, or refused (and logged once per change: the digest
+            # now records them).
             return
         try:
             RememberToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import logging
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
@@ -30,12 +31,22 @@ __all__ = [
     "persistent_values_changed",
     "restore_persistent_values",
     "revalidation_due",
+    "storable_values",
     "unlink",
 ]
 
 TOKEN_KEY = "_rememberme_token"  # noqa: S105 (a session key, not a secret)
 CHECKED_KEY = "_rememberme_checked"
 PERSISTED_DIGEST_KEY = "_rememberme_persisted"
+
+#: The most compact JSON, in bytes, that the persistent session values of
+#: one token may take. The values go back into every session the token
+#: restores, and a whole signed-cookie session must fit in a browser's 4 KB
+#: cookie: a bigger payload is a mistake (keep a key to server-side data
+#: instead), and an unbounded one would let a page grow the token row at will.
+PERSISTENT_VALUES_MAX_BYTES = 4096
+
+logger = logging.getLogger("rememberme")
 
 
 def link(session: SessionBase, token_pk: int, now: datetime.datetime | None = None) -> None:
@@ -102,6 +113,48 @@ def persistent_values_changed(session: SessionBase) -> dict[str, Any] | None:
     if session.get(PERSISTED_DIGEST_KEY) == digest:
         return None
     session[PERSISTED_DIGEST_KEY] = digest
+    return values
+
+
+def _encode(values: Any) -> str:
+    # What a JSONField stores, minus NaN and infinities that PostgreSQL's
+    # jsonb refuses.
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def storable_values(values: dict[str, Any]) -> dict[str, Any] | None:
+    """
+    Return ``values`` if they can be kept with a token: JSON-serialisable and
+    at most ``PERSISTENT_VALUES_MAX_BYTES`` of JSON. Otherwise log an error
+    naming the setting and return ``None``: nothing is kept, and the request
+    goes on (the user is not to pay for a configuration mistake with a 500).
+    """
+    try:
+        encoded = _encode(values)
+    except (TypeError, ValueError):
+        bad = []
+        for key, value in values.items():
+            try:
+                _encode(value)
+            except (TypeError, ValueError):
+                bad.append(key)
+        logger.error(
+            "REMEMBERME_PERSISTENT_SESSION_KEYS: the session values of %s are not "
+            "JSON-serialisable, so the remember-me token does not keep these keys.",
+            ", ".join(repr(key) for key in bad),
+        )
+        return None
+    size = len(encoded.encode())
+    if size > PERSISTENT_VALUES_MAX_BYTES:
+        logger.error(
+            "REMEMBERME_PERSISTENT_SESSION_KEYS: the session values of %s take %d bytes "
+            "of JSON, more than the %d a remember-me token keeps; they are not kept. "
+            "Keep small values (an id, a preference) in these keys.",
+            ", ".join(repr(key) for key in sorted(values)),
+            size,
+            PERSISTENT_VALUES_MAX_BYTES,
+        )
+        return None
     return values
 
 
