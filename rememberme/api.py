@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import BACKEND_SESSION_KEY
 
 from . import sessions, signals
-from .conf import app_settings
 from .models import RememberToken, RevokeReason
+from .policy import get_policy
 from .state import find_state, get_state
 from .tokens import client_ip, client_user_agent
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["forget", "remember", "revoke_user_tokens"]
 
 
-def remember(request: HttpRequest) -> RememberToken:
+def remember(request: HttpRequest) -> RememberToken | None:
     """
     Remember the user signed in on this request in this browser.
 
@@ -29,6 +29,10 @@ def remember(request: HttpRequest) -> RememberToken:
     token this browser held is revoked), the session gets
     ``REMEMBERME_SESSION_AGE``, and ``RememberMeMiddleware`` sets the cookie
     on the response. Return the new token.
+
+    If ``REMEMBERME_POLICY`` says the user may not be remembered, nothing is
+    issued: the login becomes an unremembered one (this browser forgotten,
+    the session given the unremembered age) and ``None`` is returned.
     """
     state = get_state(request)
     user = request.user
@@ -38,6 +42,10 @@ def remember(request: HttpRequest) -> RememberToken:
     if not backend:
         raise ValueError("remember() needs a session made by django.contrib.auth.login().")
     _revoke_this_browsers_token(request, RevokeReason.LOGOUT)
+    policy = get_policy()
+    if not policy.can_remember(user, request):
+        sessions.apply_session_age(request.session, policy.unremembered_session_age(user))
+        return None
     values = sessions.persistent_values(request.session)
     token, value = RememberToken.objects.issue(
         user,
@@ -50,7 +58,7 @@ def remember(request: HttpRequest) -> RememberToken:
     state.set_cookie(value, token.expires_at)
     sessions.link(request.session, token.pk)
     sessions.mark_persisted(request.session, values)
-    sessions.apply_session_age(request.session, app_settings.SESSION_AGE)
+    sessions.apply_session_age(request.session, policy.session_age(user))
     signals.token_issued.send(sender=RememberToken, request=request, user=user, token=token)
     return token
 

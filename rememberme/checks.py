@@ -147,7 +147,43 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             )
         )
     errors.extend(_check_argon2_params())
+    errors.extend(_check_policy())
+    errors.extend(_check_persistent_keys())
     return errors
+
+
+def _check_policy() -> list[Any]:
+    from .policy import DEFAULT_POLICY, get_policy
+
+    path = getattr(settings, "REMEMBERME_POLICY", DEFAULT_POLICY)
+    try:
+        if not isinstance(path, str):
+            raise TypeError("not a dotted path")
+        get_policy()
+    except (ImportError, TypeError) as exc:
+        return [
+            checks.Error(
+                f"REMEMBERME_POLICY {path!r} cannot be used: {exc}.",
+                hint=f"Name a subclass of {DEFAULT_POLICY} by its dotted path, "
+                "e.g. 'myproject.policies.StaffPolicy'.",
+                id="rememberme.E015",
+            )
+        ]
+    return []
+
+
+def _check_persistent_keys() -> list[Any]:
+    keys = getattr(settings, "REMEMBERME_PERSISTENT_SESSION_KEYS", ())
+    if isinstance(keys, (list, tuple)) and all(isinstance(key, str) for key in keys):
+        return []
+    return [
+        checks.Error(
+            f"REMEMBERME_PERSISTENT_SESSION_KEYS must be a list or tuple of session keys, "
+            f"not {keys!r}.",
+            hint="For one key, write ('theme',) with the comma.",
+            id="rememberme.E016",
+        )
+    ]
 
 
 def _check_argon2_params() -> list[Any]:

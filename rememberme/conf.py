@@ -77,6 +77,13 @@ class Settings:
         return _required(to_timedelta(value, "REMEMBERME_REVALIDATE_INTERVAL"))
 
     @property
+    def POLICY(self) -> str:
+        # Per-user rules; see rememberme/policy.py.
+        return str(
+            getattr(django_settings, "REMEMBERME_POLICY", "rememberme.policy.RememberMePolicy")
+        )
+
+    @property
     def PERSISTENT_SESSION_KEYS(self) -> tuple[str, ...]:
         return tuple(getattr(django_settings, "REMEMBERME_PERSISTENT_SESSION_KEYS", ()))
 

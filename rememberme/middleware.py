@@ -28,6 +28,7 @@ from .api import remember
 from .conf import app_settings
 from .crypto import parse_cookie_value
 from .models import RememberToken, RevokeReason
+from .policy import get_policy
 from .state import RequestState, attach_state, find_state
 from .tokens import Verdict, check_token
 
@@ -218,7 +219,7 @@ class RememberMeMiddleware:
         login(request, token.user, backend=token.backend)
         session = request.session
         sessions.link(session, token.pk)
-        sessions.apply_session_age(session, app_settings.SESSION_AGE)
+        sessions.apply_session_age(session, get_policy().session_age(token.user))
         sessions.restore_persistent_values(session, token.session_data)
         if verdict.new_value is not None:
             state.set_cookie(verdict.new_value, token.expires_at)
@@ -251,7 +252,8 @@ class RememberMeMiddleware:
         if state.passive or self.is_passive(request):
             state.passive = True
             return
-        token = RememberToken.objects.filter(pk=token_id).first()
+        # With its user, so that the policy's absolute cap for that user applies.
+        token = RememberToken.objects.select_related("user").filter(pk=token_id).first()
         if token is not None and self._still_valid(token, session, now):
             sessions.mark_checked(session, now)
             return

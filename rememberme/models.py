@@ -58,11 +58,20 @@ class RevokeReason:
 
 
 def compute_expiry(
-    *, last_used_at: datetime.datetime, created_at: datetime.datetime
+    *, last_used_at: datetime.datetime, created_at: datetime.datetime, user: Any = None
 ) -> datetime.datetime:
-    """Return when a token dies: the earlier of its idle and absolute expiry."""
-    expires_at = last_used_at + app_settings.TOKEN_AGE
-    max_age = app_settings.TOKEN_MAX_AGE
+    """
+    Return when a token dies: the earlier of its idle and absolute expiry,
+    by ``REMEMBERME_POLICY``'s rules for ``user`` (the settings without one).
+    """
+    if user is None:
+        age, max_age = app_settings.TOKEN_AGE, app_settings.TOKEN_MAX_AGE
+    else:
+        from .policy import get_policy
+
+        policy = get_policy()
+        age, max_age = policy.token_age(user), policy.token_max_age(user)
+    expires_at = last_used_at + age
     if max_age is not None:
         expires_at = min(expires_at, created_at + max_age)
     return expires_at
@@ -144,7 +153,7 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
                 created_at=now,
                 last_used_at=now,
                 rotated_at=now,
-                expires_at=compute_expiry(last_used_at=now, created_at=now),
+                expires_at=compute_expiry(last_used_at=now, created_at=now, user=user),
                 user_agent=user_agent[: RememberToken.USER_AGENT_MAX_LENGTH],
                 ip_address=ip_address,
                 session_data=session_data or {},
@@ -234,10 +243,22 @@ class RememberToken(models.Model):
             )
         super().save(*args, **kwargs)
 
+    def _loaded_user(self) -> Any:
+        # The policy's per-user ages apply where the user is at hand; a
+        # query per token (an admin list) is not worth it: expires_at was
+        # computed with them at the last use anyway.
+        return self.user if RememberToken.user.is_cached(self) else None
+
     @property
     def absolute_expires_at(self) -> datetime.datetime | None:
         """Return when the series ends whatever its use, or ``None``."""
-        max_age = app_settings.TOKEN_MAX_AGE
+        user = self._loaded_user()
+        if user is None:
+            max_age = app_settings.TOKEN_MAX_AGE
+        else:
+            from .policy import get_policy
+
+            max_age = get_policy().token_max_age(user)
         return None if max_age is None else self.created_at + max_age
 
     def is_expired(self, now: datetime.datetime | None = None) -> bool:
@@ -249,7 +270,9 @@ class RememberToken(models.Model):
         lifetime takes effect at once rather than at each token's next use.
         """
         now = now or timezone.now()
-        current = compute_expiry(last_used_at=self.last_used_at, created_at=self.created_at)
+        current = compute_expiry(
+            last_used_at=self.last_used_at, created_at=self.created_at, user=self._loaded_user()
+        )
         return now >= min(self.expires_at, current)
 
     @property

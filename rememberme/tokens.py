@@ -28,6 +28,7 @@ from .crypto import (
     verify_verifier,
 )
 from .models import RememberToken, RevokeReason, compute_expiry
+from .policy import get_policy
 
 __all__ = ["Outcome", "Verdict", "check_token", "client_ip", "client_user_agent"]
 
@@ -79,7 +80,9 @@ def _in_grace(token: RememberToken, now: datetime.datetime) -> bool:
     )
 
 
-def _unusable_reason(token: RememberToken, now: datetime.datetime) -> str | None:
+def _unusable_reason(
+    token: RememberToken, now: datetime.datetime, request: HttpRequest | None = None
+) -> str | None:
     """Return why ``token`` cannot sign anyone in, or ``None`` if it can."""
     if token.is_expired(now):
         return RevokeReason.EXPIRED
@@ -89,6 +92,10 @@ def _unusable_reason(token: RememberToken, now: datetime.datetime) -> str | None
         return RevokeReason.PASSWORD_CHANGE
     if token.backend not in settings.AUTHENTICATION_BACKENDS:
         return "backend"
+    if not get_policy().can_remember(token.user, request):
+        # Not a revocation reason: the token is refused while the policy
+        # says so, and works again if it changes its mind.
+        return "policy"
     return None
 
 
@@ -112,7 +119,7 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
         logger.debug("Remember-me token %s is revoked (%s).", token.pk, token.revoke_reason)
         return Verdict(Outcome.INVALID, token)
 
-    reason = _unusable_reason(token, now)
+    reason = _unusable_reason(token, now, request)
     if reason is not None:
         logger.info("Remember-me token %s refused: %s.", token.pk, reason)
         if reason in RevokeReason.values:
@@ -146,7 +153,9 @@ def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) 
         "previous_verifier_hash": token.verifier_hash,
         "rotated_at": now,
         "last_used_at": now,
-        "expires_at": compute_expiry(last_used_at=now, created_at=token.created_at),
+        "expires_at": compute_expiry(
+            last_used_at=now, created_at=token.created_at, user=token.user
+        ),
         "user_agent": client_user_agent(request),
         "ip_address": client_ip(request),
     }

@@ -7,9 +7,9 @@ from django.http import HttpRequest, HttpResponse
 
 from . import sessions
 from .api import forget, remember, revoke_user_tokens
-from .conf import app_settings
 from .forms import RememberMeAuthenticationForm
 from .models import RevokeReason
+from .policy import get_policy
 
 __all__ = ["LoginView", "LogoutView"]
 
@@ -31,7 +31,10 @@ class LoginView(auth_views.LoginView):
             # An explicit "do not remember me": forget anything this browser
             # held, and end the session at browser close (by default).
             forget(self.request)
-            sessions.apply_session_age(self.request.session, app_settings.UNREMEMBERED_SESSION_AGE)
+            sessions.apply_session_age(
+                self.request.session,
+                get_policy().unremembered_session_age(self.request.user),
+            )
         return response
 
 
