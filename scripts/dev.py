@@ -102,6 +102,12 @@ def cmd_package(args: list[str]) -> None:
     run(PYTHON, "scripts/check_dist.py", "dist")
 
 
+def cmd_bench(args: list[str]) -> None:
+    """Run the benchmark (``--quick`` for CI); see docs/performance.rst."""
+    ensure_venv("test", "postgres")
+    run(PYTHON, "-m", "bench", *args)
+
+
 def main() -> None:
     commands = {
         name[len("cmd_") :]: func for name, func in globals().items() if name.startswith("cmd_")
