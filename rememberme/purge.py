@@ -1,11 +1,12 @@
 """
 Deleting dead tokens in bounded batches, for ``purge_remember_tokens``.
 
-The table is walked in windows of ``batch_size`` primary keys, once, in
-key order, and each window is cleared by one short ``DELETE`` of the rows
-in its key range that match the condition. No model instance is ever built and every statement
-commits on its own: memory stays flat and no lock outlives a batch, so the
-site keeps serving while the purge runs.
+The table is walked in windows of ``batch_size`` primary keys, once per
+kind of dead token, in key order; each window is cleared by one short
+``DELETE`` of the rows in its key range that match the condition. No model
+instance is ever built and every batch commits on its own: memory stays
+flat and no lock outlives a batch, so the site keeps serving while the
+purge runs.
 """
 
 from __future__ import annotations
