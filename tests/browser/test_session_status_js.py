@@ -41,7 +41,10 @@ def short_sessions(settings: Any) -> None:
 
 
 def events(page: Any) -> list[dict[str, Any]]:
-    return json.loads(page.evaluate("sessionStorage.getItem('events') || '[]'"))
+    recorded: list[dict[str, Any]] = json.loads(
+        page.evaluate("sessionStorage.getItem('events') || '[]'")
+    )
+    return recorded
 
 
 @pytest.mark.usefixtures("short_sessions")
