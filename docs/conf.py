@@ -17,7 +17,7 @@ django.setup()
 import rememberme  # noqa: E402
 
 project = "django-rememberme"
-copyright = "django-rememberme contributors"  # noqa: A001
+copyright = "django-rememberme contributors"
 release = rememberme.__version__
 version = release
 

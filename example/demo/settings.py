@@ -51,9 +51,7 @@ TEMPLATES = [
 WSGI_APPLICATION = "demo.wsgi.application"
 ASGI_APPLICATION = "demo.asgi.application"
 
-DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
-}
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
 
 USE_TZ = True
 TIME_ZONE = "UTC"
