@@ -79,9 +79,7 @@ def test_restored_session_gets_them_back_and_nothing_else(client: Client, user: 
     assert token_writes(client, {"theme": "dark"}) == 0
 
 
-def test_keys_no_longer_listed_are_not_restored(
-    client: Client, user: Any, settings: Any
-) -> None:
+def test_keys_no_longer_listed_are_not_restored(client: Client, user: Any, settings: Any) -> None:
     login(client)
     client.post("/session/", {"theme": "dark", "lang": "fr"})
     settings.REMEMBERME_PERSISTENT_SESSION_KEYS = ("lang",)
@@ -105,9 +103,7 @@ def test_logout_drops_them(client: Client, user: Any) -> None:
     assert saved(user) == {}
 
 
-def test_too_big_is_refused_with_a_clear_error(
-    client: Client, user: Any, caplog: Any
-) -> None:
+def test_too_big_is_refused_with_a_clear_error(client: Client, user: Any, caplog: Any) -> None:
     login(client)
     client.post("/session/", {"theme": "dark"})
     big = "x" * sessions.PERSISTENT_VALUES_MAX_BYTES
