@@ -106,7 +106,8 @@ def session_status(request: HttpRequest, now: datetime.datetime | None = None) -
     token_expires_at = None
     token_id = sessions.linked_token_id(session) if authenticated and session else None
     if token_id is not None and session is not None:
-        token = RememberToken.objects.filter(pk=token_id).first()
+        # With its user, so that REMEMBERME_POLICY's ages for that user apply.
+        token = RememberToken.objects.select_related("user").filter(pk=token_id).first()
         revalidating = sessions.revalidation_due(session, now)
         if token is None or (
             revalidating and not RememberMeMiddleware._still_valid(token, session, now)

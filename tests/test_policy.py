@@ -160,3 +160,14 @@ def test_check_accepts_persistent_keys(settings: Any) -> None:
     settings.REMEMBERME_PERSISTENT_SESSION_KEYS = ("theme",)
     ids = [message.id for message in checks.run_checks()]
     assert "rememberme.E016" not in ids
+
+
+def test_status_reports_the_policy_token_expiry(client: Client, short: Any) -> None:
+    with freeze_time(START) as frozen:
+        login(client, "shorty")
+        frozen.tick(datetime.timedelta(hours=7))
+        close_browser(client)
+        whoami(client)  # restored: idle expiry now START + 31 h, capped at START + 1 day
+        data = client.get("/accounts/status/").json()
+    assert data["token_expires_at"] == (START + DAY).isoformat()
+    assert data["session_expires_in"] == 5 * 60
