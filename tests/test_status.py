@@ -14,7 +14,7 @@ from freezegun import freeze_time
 
 from rememberme import expiry, signals
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, token_cookie, whoami
+from tests.conftest import PASSWORD, close_browser, login, token_cookie, whoami
 from tests.engines import count_saves, engine, moves_time, session_cookie, set_cookies
 
 __all__ = ["engine"]
@@ -268,3 +268,29 @@ def test_stamp_written_only_with_a_save(client, user):
     with count_saves() as saves:
         whoami(client)
     assert saves.call_count == 0
+
+
+def test_asgi_never_saves_or_sets_a_cookie(user: Any, settings: Any) -> None:
+    """The same under ASGI, where RememberMeMiddleware runs its async path."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    settings.SESSION_SAVE_EVERY_REQUEST = True
+    client = AsyncClient()
+
+    async def sign_in() -> Any:
+        return await client.post(
+            "/accounts/login/",
+            {"username": "alice", "password": PASSWORD, "remember_me": "on"},
+        )
+
+    async def ask() -> Any:
+        return await client.get(reverse("rememberme:status"))
+
+    assert async_to_sync(sign_in)().status_code == 302
+    with count_saves() as saves:
+        response = async_to_sync(ask)()
+    assert saves.call_count == 0
+    assert response.status_code == 200
+    assert response.json()["authenticated"] is True
+    assert set_cookies(response) == set()
