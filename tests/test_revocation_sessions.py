@@ -26,7 +26,9 @@ from tests.conftest import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 
-REDIS_URL = os.environ.get("REMEMBERME_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+# The same variable as tests/engines.py; without it, a local server's db 1
+# is used when one answers (the run says so when none does).
+REDIS_URL = os.environ.get("REMEMBERME_TEST_REDIS") or "redis://127.0.0.1:6379/1"
 ENGINES = ["db", "cache", "cache-redis", "cached_db", "file", "signed_cookies"]
 INTERVAL = 300
 TABLE = RememberToken._meta.db_table
