@@ -122,11 +122,11 @@ def cook(recipe: tuple[Any, ...], real: str) -> str:
     if kind == "verifier":
         return f"{real.split(':')[0]}:{args[0]}"
     if kind == "replace":
-        return real[: args[0]] + args[1] + real[args[0] + 1 :]
+        return real[: args[0]] + str(args[1]) + real[args[0] + 1 :]
     if kind == "delete":
         return real[: args[0]] + real[args[0] + 1 :]
     if kind == "insert":
-        return real[: args[0]] + args[1] + real[args[0] :]
+        return real[: args[0]] + str(args[1]) + real[args[0] :]
     return str(VARIANTS[args[0]](real))
 
 
@@ -136,7 +136,7 @@ def _whoami(request: HttpRequest) -> HttpResponse:
 
 def test_any_cookie_value_gives_no_5xx_and_no_sign_in(user, capsys):
     token, value = RememberToken.objects.issue(user, backend=BACKEND)
-    real = {"token": token, "cookie": value.encode()}
+    real: dict[str, Any] = {"token": token, "cookie": value.encode()}
     seen = {"examples": 0, "known_selector": 0, "thefts": 0}
     factory = RequestFactory()
     stack = SessionMiddleware(AuthenticationMiddleware(RememberMeMiddleware(_whoami)))
@@ -169,9 +169,9 @@ def test_any_cookie_value_gives_no_5xx_and_no_sign_in(user, capsys):
             # Whatever a server in front might hand Django.
             request = factory.get("/whoami/")
             request.COOKIES = {"rememberme": cookie}
-            response = stack(request)
-            assert response.status_code == 200, cookie
-            assert response.content == b"", cookie
+            direct: Any = stack(request)
+            assert direct.status_code == 200, cookie
+            assert direct.content == b"", cookie
         # Nothing rotated.
         assert hash_.call_count == 0
         if parsed is None or parsed.selector != selector:
