@@ -236,8 +236,13 @@ class RememberMeMiddleware:
         state.restored = False
         state.new_value = None
         state.delete = False
-        if SESSION_KEY in request.session:
-            request.session.flush()
+        session = request.session
+        # login() may have failed inside cycle_key(), after the session took
+        # a new key whose row was never written: saving it at the response
+        # would then fail too (SessionInterrupted, a 400). Start afresh.
+        sent_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if SESSION_KEY in session or session.session_key != sent_key:
+            session.flush()
         request.user = AnonymousUser()
 
     def _revalidate(self, request: HttpRequest, state: RequestState) -> None:
