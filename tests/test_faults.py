@@ -21,6 +21,7 @@ mid-request). Whatever fails:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -161,6 +162,11 @@ def test_a_restore_without_faults_makes_the_queries_the_sweep_covers(make_token)
     assert 'UPDATE "rememberme_remembertoken" SET "session_data"' in sql
 
 
+def hits(mode: str, nth: int, n: int, sql: str) -> bool:
+    """Fail query ``nth`` only, or every query from ``nth`` on."""
+    return n == nth if mode == "only" else n >= nth
+
+
 @pytest.mark.parametrize("mode", ["only", "from"])
 def test_each_query_of_a_restore_fails_in_turn(make_token, mode, capsys):
     _, _, cookie = make_token()
@@ -170,10 +176,7 @@ def test_each_query_of_a_restore_fails_in_turn(make_token, mode, capsys):
     outcomes: dict[str, int] = {}
     for nth in range(1, total + 1):
         owner, token, cookie = make_token()
-        if mode == "only":
-            faults = Faults(lambda n, sql, nth=nth: n == nth)
-        else:
-            faults = Faults(lambda n, sql, nth=nth: n >= nth)
+        faults = Faults(functools.partial(hits, mode, nth))
         response = restore(cookie, faults)
         assert faults.fired, f"query {nth} never ran"
         outcome = check_outcome(owner, token, cookie, response)
