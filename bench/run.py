@@ -230,13 +230,14 @@ def _spread(summary: dict[str, Any], digits: int = 1) -> str:
 def table(result: dict[str, Any], found: list[Check]) -> str:
     meta = result["meta"]
     web = result["web"]
+    data_items = result["data"].items()
     lines = [
         f"django-rememberme benchmark ({meta['mode']} run, {meta['started']})",
         f"machine: {meta['machine']['cpu']}, {meta['machine']['nproc']} CPUs, "
         f"{meta['machine']['os']}",
         f"Python {meta['machine']['python']}, Django {meta['machine']['django']}, "
         f"argon2-cffi {meta['machine']['argon2-cffi']}, "
-        + ", ".join(f"{v} {d['server_version'].split(' on ')[0]}" for v, d in result["data"].items()),
+        + ", ".join(f"{v} {d['server_version'].split(' on ')[0]}" for v, d in data_items),
         "",
         "Per request (SQLite file DB, DB sessions; the view reads request.user).",
         "A = plain Django, B = the same stack + RememberMeMiddleware; medians of "
@@ -248,7 +249,8 @@ def table(result: dict[str, Any], found: list[Check]) -> str:
     for case in web["requests"].values():
         lines.append(
             f"{case['label']:<32} {case['queries_baseline']:>5} > {case['queries']:<3} "
-            f"{case['argon2_calls']:>6} {case['a_us']['median']:>7.1f} {case['b_us']['median']:>7.1f} "
+            f"{case['argon2_calls']:>6} {case['a_us']['median']:>7.1f} "
+            f"{case['b_us']['median']:>7.1f} "
             f"{case['ratio']:>6.3f}  {_spread(case['ratio_blocks'], 3):<13}"
         )
     lines += ["", "Restore on the SQLite file DB (each one rotates; medians in ms, p5-p95 total):"]
@@ -399,8 +401,9 @@ def main() -> None:
     )
     found = checks(result)
     result["checks"] = [{**asdict(c), "verdict": c.verdict} for c in found]
+    result["table"] = table(result, found)
     print()
-    print(table(result, found))
+    print(result["table"])
     RESULTS.mkdir(exist_ok=True)
     path = args.json or RESULTS / f"bench-{started:%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
