@@ -37,5 +37,8 @@ theft_detected = Signal()
 
 # A session ended: request, user (None where it cannot be known), token
 # (None unless the session came from one), reason ("logout", "expired" or
-# "revoked").
+# "revoked"). "expired" is sent on the first request that carries the dead
+# session's cookie (or, after a browser close, that a token restores),
+# before anything is restored; what each session engine still knows of the
+# user is in rememberme/expiry.py.
 session_ended = Signal()
