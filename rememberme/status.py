@@ -108,14 +108,14 @@ def session_status(request: HttpRequest, now: datetime.datetime | None = None) -
     if token_id is not None and session is not None:
         # With its user, so that REMEMBERME_POLICY's ages for that user apply.
         token = RememberToken.objects.select_related("user").filter(pk=token_id).first()
-        revalidating = sessions.revalidation_due(session, now)
-        if token is None or (
-            revalidating and not RememberMeMiddleware._still_valid(token, session, now)
+        if sessions.revalidation_due(session, now) and (
+            token is None or not RememberMeMiddleware._still_valid(token, session, now)
         ):
+            # The next ordinary request's check will end the session.
             authenticated = False
         else:
             remembered = True
-            token_expires_at = _token_expires_at(token)
+            token_expires_at = None if token is None else _token_expires_at(token)
 
     seconds = (
         None if expires_at is None else max(0, math.floor((expires_at - now).total_seconds()))

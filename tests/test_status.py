@@ -294,3 +294,20 @@ def test_asgi_never_saves_or_sets_a_cookie(user: Any, settings: Any) -> None:
     assert response.status_code == 200
     assert response.json()["authenticated"] is True
     assert set_cookies(response) == set()
+
+
+def test_deleted_token_ends_the_session_only_at_the_check(
+    client: Client, user: Any, settings: Any
+) -> None:
+    settings.REMEMBERME_REVALIDATE_INTERVAL = 60
+    with freeze_time(START) as frozen:
+        login(client)
+        RememberToken.objects.filter(user=user).delete()
+        data = status(client).json()
+        assert data["authenticated"] is True
+        assert data["remembered"] is True
+        assert data["token_expires_at"] is None
+        assert whoami(client)["user"] == "alice"
+        frozen.tick(61)
+        assert status(client).json()["authenticated"] is False
+        assert whoami(client)["user"] is None
