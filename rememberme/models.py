@@ -171,7 +171,8 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
         # serialised from the INSERT on, and a read before it would make
         # the later write fail rather than wait.
         if connections[self.db].features.has_select_for_update:
-            users = type(user)._default_manager.db_manager(self.db)
+            # user._meta, not type(user): request.user is a SimpleLazyObject.
+            users = user._meta.model._default_manager.db_manager(self.db)
             list(users.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
     def _enforce_cap(
