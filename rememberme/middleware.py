@@ -109,6 +109,9 @@ class RememberMeMiddleware:
         name = app_settings.COOKIE_NAME
         raw = request.COOKIES.get(name)
         state = RequestState(raw_cookie=raw, cookie=parse_cookie_value(raw))
+        # The value is a secret, and error reports show each frame's local
+        # variables: keep it only in the state, whose repr() hides it.
+        del raw
         attach_state(request, state)
         session = getattr(request, "session", None)
         if session is None or not self._has_cookies(request, name):
@@ -120,7 +123,7 @@ class RememberMeMiddleware:
             self._revalidate(request, state)
             return
 
-        if raw is None:
+        if state.raw_cookie is None:
             if self._session_gone(request):
                 self._send_expired(request, state, user=None, token=None)
             return

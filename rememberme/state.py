@@ -24,7 +24,8 @@ _ATTRIBUTE = "_rememberme"
 
 @dataclass
 class RequestState:
-    raw_cookie: str | None = None
+    # The cookie as sent: a secret, so never part of repr().
+    raw_cookie: str | None = field(default=None, repr=False)
     cookie: CookieValue | None = None
     # What to do with the cookie on the response: None leaves it alone.
     new_value: CookieValue | None = field(default=None, repr=False)
