@@ -16,8 +16,8 @@ from .crypto import CookieValue, hash_verifier, new_cookie_value, password_finge
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
-    from django.utils.functional import _StrOrPromise as StrOrPromise
     from django.http import HttpRequest
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 __all__ = ["RememberToken", "RevokeReason"]
 
@@ -34,7 +34,7 @@ class RevokeReason:
     LOGOUT_ALL: Final = "logout_all"
     ADMIN: Final = "admin"
     USER: Final = "user"
-    PASSWORD_CHANGE: Final = "password_change"
+    PASSWORD_CHANGE: Final = "password_change"  # noqa: S105 (a reason, not a password)
     THEFT: Final = "theft"
     EXPIRED: Final = "expired"
     INACTIVE: Final = "inactive"

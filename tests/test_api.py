@@ -31,6 +31,7 @@ def custom_login(request):
     user = authenticate(request, username=request.POST["username"], password=PASSWORD)
     django_login(request, user)
     token = rememberme.remember(request)
+    assert token is not None
     return JsonResponse({"token": token.pk})
 
 
