@@ -169,7 +169,7 @@ class Uvicorn:
 
 
 @pytest.fixture
-def uvicorn_server(transactional_db) -> Iterator[Uvicorn]:
+def uvicorn_server(transactional_db: None) -> Iterator[Uvicorn]:
     pytest.importorskip("uvicorn")
     server = Uvicorn()
     try:
