@@ -106,22 +106,23 @@ def full_flow(secrets: Secrets, user: Any) -> None:
         secrets.cookie(token_cookie(client))
         secrets.hashes()
         first = token_cookie(client)
+        assert first is not None
     with freeze_time(T0 + datetime.timedelta(minutes=5)):
         close_browser(client)
         client.get("/whoami/")  # restore and rotation
         secrets.cookie(token_cookie(client))
         secrets.hashes()
         late_tab = Client()
-        late_tab.cookies["rememberme"] = first  # type: ignore[assignment]
+        late_tab.cookies["rememberme"] = first
         late_tab.get("/whoami/")  # the grace window
     with freeze_time(T0 + datetime.timedelta(hours=1)):
         thief = Client()
-        thief.cookies["rememberme"] = first  # type: ignore[assignment]
+        thief.cookies["rememberme"] = first
         assert thief.get("/whoami/").json()["user"] is None  # theft
         secrets.hashes()
         for junk in ("x", first[:-1] + "A", first.split(":")[0] + ":" + "B" * 43):
             stranger = Client()
-            stranger.cookies["rememberme"] = junk  # type: ignore[assignment]
+            stranger.cookies["rememberme"] = junk
             stranger.get("/whoami/")
         again = Client()
         login(again)
@@ -278,7 +279,7 @@ def test_a_copy_of_every_table_signs_nobody_in(remembered, other_user):
     assert len(candidates) > 100
     for value in sorted(candidates):
         attacker = Client()
-        attacker.cookies["rememberme"] = value  # type: ignore[assignment]
+        attacker.cookies["rememberme"] = value
         assert attacker.get("/whoami/").json()["user"] is None, value
     # Django keeps session keys as they are, so a copy of django_session is
     # another matter: see docs/threat-model.rst, "A copy of the database".
@@ -330,7 +331,7 @@ def test_no_secret_in_the_report_of_an_error_inside_the_middleware(remembered, e
     fail.down = False  # type: ignore[attr-defined]
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler.emit = records.append  # type: ignore[method-assign,assignment]
     logging.getLogger("django.request").addHandler(handler)
     try:
         with connection.execute_wrapper(fail):
