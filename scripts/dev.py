@@ -78,6 +78,12 @@ def cmd_browser(args: list[str]) -> None:
     run(PYTHON, "-m", "pytest", "-m", "browser", "tests/browser", *args)
 
 
+def cmd_matrix(args: list[str]) -> None:
+    """The main suite once per supported Django (noxfile.py; extra args go to nox)."""
+    ensure_venv("matrix")
+    run(PYTHON, "-m", "nox", "--noxfile", ROOT / "noxfile.py", *args)
+
+
 def cmd_lint(args: list[str]) -> None:
     ensure_venv("test", "lint")
     run(PYTHON, "-m", "ruff", "check", ".")

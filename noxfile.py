@@ -1,0 +1,86 @@
+"""
+The Django version matrix: the main test suite (SQLite) once per supported
+Django, each on its own Python.
+
+    python3 scripts/dev.py matrix            # every session
+    python3 scripts/dev.py matrix -s "tests-4.2"
+
+Interpreters are found on ``PATH`` or under ``~/.pyenv/versions/``. Virtual
+environments (``.nox/``) are reused, and a session reinstalls only when
+``pyproject.toml`` or its Django line changes, so a second run costs just
+the tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+
+# (Django release line, Python): the oldest Python for the oldest Django,
+# the newest Pythons for the newest Django.
+MATRIX = [
+    ("4.2", "3.10"),
+    ("5.2", "3.11"),
+    ("6.0", "3.12"),
+    ("6.0", "3.13"),
+]
+
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["tests"]
+
+
+def _interpreter(version: str) -> str:
+    """Return pyenv's interpreter for ``version`` if there is one, else the bare version."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = sorted(root.glob(f"{version}.*/bin/python{version}"))
+    return str(candidates[-1]) if candidates else version
+
+
+def _install(session: nox.Session, django: str) -> None:
+    """Install the project and its test extra with ``django``, once per change."""
+    spec = f"Django~={django}.0"
+    fingerprint = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + spec.encode()
+    ).hexdigest()
+    location = getattr(session.virtualenv, "location", None)
+    stamp = Path(location) / ".rememberme-installed" if location else None
+    if stamp is not None and stamp.exists() and stamp.read_text().strip() == fingerprint:
+        return
+    session.install("--quiet", "-e", ".[test]", spec)
+    if stamp is not None:
+        stamp.write_text(fingerprint + "\n")
+
+
+@nox.session
+@nox.parametrize(
+    ("django", "python"),
+    [(django, _interpreter(python)) for django, python in MATRIX],
+    ids=[f"{django}-py{python}" for django, python in MATRIX],
+)
+def tests(session: nox.Session, django: str) -> None:
+    """Run the main suite on SQLite against one Django release line."""
+    _install(session, django)
+    session.run(
+        "python", "-c", "import django, sys; print('Django', django.get_version(), sys.version)"
+    )
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        # SQLite only, and lighter fuzzing: the full runs are the main legs'.
+        env={
+            "REMEMBERME_TEST_POSTGRES": "",
+            "REMEMBERME_FUZZ_EXAMPLES": "1000",
+            "REMEMBERME_FUZZ_MACHINES": "15",
+        },
+    )
