@@ -100,6 +100,22 @@ def cmd_docs(args: list[str]) -> None:
     run(PYTHON, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
+def cmd_messages(args: list[str]) -> None:
+    """Extract the package's strings, fill the catalogues and compile them."""
+    ensure_venv("test")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    completed = subprocess.run(
+        [str(BIN / "django-admin"), "makemessages", "-l", "fr", "-l", "de"]
+        + ["--no-obsolete", "--no-location"],
+        cwd=ROOT / "rememberme",
+        env=env,
+        check=False,
+    )
+    if completed.returncode:
+        raise SystemExit(completed.returncode)
+    run(sys.executable, "scripts/translations.py")
+
+
 def cmd_package(args: list[str]) -> None:
     """Build the sdist and the wheel, and check they carry every data file."""
     ensure_venv("test")
