@@ -104,9 +104,9 @@ def cmd_messages(args: list[str]) -> None:
     """Extract the package's strings, fill the catalogues and compile them."""
     ensure_venv("test")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    command = [str(BIN / "django-admin"), "makemessages", "-l", "fr", "-l", "de"]
     completed = subprocess.run(
-        [str(BIN / "django-admin"), "makemessages", "-l", "fr", "-l", "de"]
-        + ["--no-obsolete", "--no-location"],
+        [*command, "--no-obsolete", "--no-location"],
         cwd=ROOT / "rememberme",
         env=env,
         check=False,
