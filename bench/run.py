@@ -339,7 +339,7 @@ def table(result: dict[str, Any], found: list[Check]) -> str:
             f"{check.figure:<62} {check.value:>22} {check.goal:>18}  "
             f"{check.verdict}{'' if check.hard else ' (reported only)'}"
         )
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 # Main -------------------------------------------------------------------------------
