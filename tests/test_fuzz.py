@@ -108,7 +108,8 @@ RECIPES = st.one_of(
         st.tuples(st.just("verifier"), st.text(max_size=60)),
         st.tuples(st.just("replace"), st.integers(0, 65), URLSAFE_CHAR),
         st.tuples(st.just("delete"), st.integers(0, 65)),
-        st.tuples(st.just("insert"), st.integers(0, 66), st.characters()),
+        # Any character a browser can send (UTF-8 has no surrogates).
+        st.tuples(st.just("insert"), st.integers(0, 66), st.characters(codec="utf-8")),
         st.tuples(st.just("variant"), st.integers(0, len(VARIANTS) - 1)),
     ),
 )

@@ -63,10 +63,13 @@ def test_a_copied_cookie_replayed_after_the_grace_window_is_theft(
     assert profile_b.context is not None
     profile_b.context.add_cookies([stolen])
 
-    # A restarts first: restored, and its cookie rotated.
+    # A restarts first: restored, and its token rotated. (Whether A's
+    # browser got the new cookie depends on whether Chromium's own first
+    # request of the restart, abandoned by the navigation, had its
+    # response read: the replay below is theft either way.)
     a = profile_a.relaunch()
     assert whoami(a, live_server.url) == {"user": "alice", "restored": True}
-    assert token_cookie(profile_a)["value"] != stolen["value"]
+    assert RememberToken.objects.get(user=user).previous_verifier_hash
 
     time.sleep(2.5)  # past the grace window
     assert whoami(b, live_server.url) == {"user": None, "restored": False}
