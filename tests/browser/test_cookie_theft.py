@@ -58,10 +58,11 @@ def test_a_copied_cookie_replayed_after_the_grace_window_is_theft(
     sign_in(a, live_server.url, remember=True)
     stolen = token_cookie(profile_a)
 
+    # B gets the copy before it has loaded anything from the site: a page
+    # already open would fetch its favicon with the copy, which would then
+    # be the first use (and A's the replay).
+    profile_b.launch().add_cookies([stolen])
     b = profile_b.page()
-    b.goto(live_server.url + "/whoami/")  # B exists, with no cookie of A's yet
-    assert profile_b.context is not None
-    profile_b.context.add_cookies([stolen])
 
     # A restarts first: restored, and its token rotated. (Whether A's
     # browser got the new cookie depends on whether Chromium's own first
