@@ -182,7 +182,7 @@ def test_no_secret_in_repr_or_str(remembered):
     secrets.cookie(cookie)
     secrets.hashes()
     token.refresh_from_db()
-    state = RequestState(raw_cookie=cookie, cookie=parsed)
+    state = RequestState(raw_cookie=cookie)
     state.set_cookie(parsed, token.expires_at)
     objects = [
         token,
