@@ -1,8 +1,11 @@
 """
 Settings for django-rememberme, read from ``django.conf.settings`` on access.
 
-Nothing is read at import time, so ``override_settings`` works without any
-reload hook, and every default lives in this one file.
+Nothing is read at import time, and every default lives in this one file.
+Values read are remembered until Django's ``setting_changed`` signal (sent by
+``override_settings`` and pytest-django's ``settings`` fixture) says
+otherwise: a setting that is not set costs Django a raised and caught
+``AttributeError`` per read, and the middleware reads some on every request.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 
 __all__ = ["app_settings", "to_timedelta"]
 
@@ -32,6 +36,26 @@ def to_timedelta(value: Any, name: str, *, allow_none: bool = False) -> datetime
     raise ImproperlyConfigured(f"{name} must be {allowed}, not {value!r}.")
 
 
+_MISSING = object()
+_cache: dict[str, Any] = {}
+
+
+def _read(name: str, default: Any) -> Any:
+    value = _cache.get(name, _MISSING)
+    if value is _MISSING:
+        value = _cache[name] = getattr(django_settings, name, default)
+    return value
+
+
+def _forget_cached_settings(**kwargs: Any) -> None:
+    # Any setting may be a default here (the cookie attributes follow
+    # SESSION_COOKIE_*), so any change clears everything.
+    _cache.clear()
+
+
+setting_changed.connect(_forget_cached_settings, dispatch_uid="rememberme.conf")
+
+
 def _required(value: datetime.timedelta | None) -> datetime.timedelta:
     assert value is not None
     return value
@@ -42,90 +66,78 @@ class Settings:
 
     @property
     def COOKIE_NAME(self) -> str:
-        return str(getattr(django_settings, "REMEMBERME_COOKIE_NAME", "rememberme"))
+        return str(_read("REMEMBERME_COOKIE_NAME", "rememberme"))
 
     @property
     def TOKEN_AGE(self) -> datetime.timedelta:
-        value = getattr(django_settings, "REMEMBERME_TOKEN_AGE", datetime.timedelta(days=14))
+        value = _read("REMEMBERME_TOKEN_AGE", datetime.timedelta(days=14))
         return _required(to_timedelta(value, "REMEMBERME_TOKEN_AGE"))
 
     @property
     def TOKEN_MAX_AGE(self) -> datetime.timedelta | None:
-        value = getattr(django_settings, "REMEMBERME_TOKEN_MAX_AGE", datetime.timedelta(days=30))
+        value = _read("REMEMBERME_TOKEN_MAX_AGE", datetime.timedelta(days=30))
         return to_timedelta(value, "REMEMBERME_TOKEN_MAX_AGE", allow_none=True)
 
     @property
     def SESSION_AGE(self) -> datetime.timedelta | None:
-        value = getattr(django_settings, "REMEMBERME_SESSION_AGE", None)
+        value = _read("REMEMBERME_SESSION_AGE", None)
         return to_timedelta(value, "REMEMBERME_SESSION_AGE", allow_none=True)
 
     @property
     def UNREMEMBERED_SESSION_AGE(self) -> datetime.timedelta | None:
-        value = getattr(django_settings, "REMEMBERME_UNREMEMBERED_SESSION_AGE", 0)
+        value = _read("REMEMBERME_UNREMEMBERED_SESSION_AGE", 0)
         return to_timedelta(value, "REMEMBERME_UNREMEMBERED_SESSION_AGE", allow_none=True)
 
     @property
     def ROTATION_GRACE(self) -> datetime.timedelta:
         # Why 30 seconds: see docs/security.rst, "The grace window".
-        value = getattr(django_settings, "REMEMBERME_ROTATION_GRACE", 30)
+        value = _read("REMEMBERME_ROTATION_GRACE", 30)
         return _required(to_timedelta(value, "REMEMBERME_ROTATION_GRACE"))
 
     @property
     def REVALIDATE_INTERVAL(self) -> datetime.timedelta:
         # Why 5 minutes: see docs/security.rst, "Revocation reaches live sessions".
-        value = getattr(django_settings, "REMEMBERME_REVALIDATE_INTERVAL", 300)
+        value = _read("REMEMBERME_REVALIDATE_INTERVAL", 300)
         return _required(to_timedelta(value, "REMEMBERME_REVALIDATE_INTERVAL"))
 
     @property
     def POLICY(self) -> str:
         # Per-user rules; see rememberme/policy.py.
-        return str(
-            getattr(django_settings, "REMEMBERME_POLICY", "rememberme.policy.RememberMePolicy")
-        )
+        return str(_read("REMEMBERME_POLICY", "rememberme.policy.RememberMePolicy"))
 
     @property
     def PERSISTENT_SESSION_KEYS(self) -> tuple[str, ...]:
-        return tuple(getattr(django_settings, "REMEMBERME_PERSISTENT_SESSION_KEYS", ()))
+        return tuple(_read("REMEMBERME_PERSISTENT_SESSION_KEYS", ()))
 
     @property
     def COOKIE_SECURE(self) -> bool:
-        return bool(
-            getattr(
-                django_settings, "REMEMBERME_COOKIE_SECURE", django_settings.SESSION_COOKIE_SECURE
-            )
-        )
+        return bool(_read("REMEMBERME_COOKIE_SECURE", django_settings.SESSION_COOKIE_SECURE))
 
     @property
     def COOKIE_HTTPONLY(self) -> bool:
         # Unlike the others this does not follow SESSION_COOKIE_HTTPONLY: no
         # script ever needs to read the token, so it is always on by default.
-        return bool(getattr(django_settings, "REMEMBERME_COOKIE_HTTPONLY", True))
+        return bool(_read("REMEMBERME_COOKIE_HTTPONLY", True))
 
     @property
     def COOKIE_SAMESITE(self) -> str | None:
-        value = getattr(
-            django_settings, "REMEMBERME_COOKIE_SAMESITE", django_settings.SESSION_COOKIE_SAMESITE
-        )
+        value = _read("REMEMBERME_COOKIE_SAMESITE", django_settings.SESSION_COOKIE_SAMESITE)
         return None if value in (None, False) else str(value)
 
     @property
     def COOKIE_DOMAIN(self) -> str | None:
-        value = getattr(
-            django_settings, "REMEMBERME_COOKIE_DOMAIN", django_settings.SESSION_COOKIE_DOMAIN
-        )
+        value = _read("REMEMBERME_COOKIE_DOMAIN", django_settings.SESSION_COOKIE_DOMAIN)
         return None if value is None else str(value)
 
     @property
     def COOKIE_PATH(self) -> str:
-        return str(
-            getattr(django_settings, "REMEMBERME_COOKIE_PATH", django_settings.SESSION_COOKIE_PATH)
-        )
+        return str(_read("REMEMBERME_COOKIE_PATH", django_settings.SESSION_COOKIE_PATH))
 
     @property
     def MAX_TOKENS_PER_USER(self) -> int | None:
         # Why 10: more browsers than anyone uses, few enough that a list of
         # them stays readable; see docs/settings.rst.
-        value = getattr(django_settings, "REMEMBERME_MAX_TOKENS_PER_USER", 10)
+        value = _read("REMEMBERME_MAX_TOKENS_PER_USER", 10)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -142,7 +154,7 @@ class Settings:
         # restore spends well under the 5 ms budget on it. See
         # docs/performance.rst for the measurements.
         params = {"time_cost": 1, "memory_cost": 2048, "parallelism": 1}
-        params.update(getattr(django_settings, "REMEMBERME_ARGON2_PARAMS", {}))
+        params.update(_read("REMEMBERME_ARGON2_PARAMS", {}))
         return params
 
 

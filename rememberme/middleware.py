@@ -26,7 +26,6 @@ from django.utils import timezone
 from . import expiry, sessions, signals
 from .api import remember
 from .conf import app_settings
-from .crypto import parse_cookie_value
 from .models import RememberToken, RevokeReason
 from .policy import get_policy
 from .state import RequestState, attach_state, find_state
@@ -108,7 +107,7 @@ class RememberMeMiddleware:
         # the hot path reads the cookie name once and nothing else.
         name = app_settings.COOKIE_NAME
         raw = request.COOKIES.get(name)
-        state = RequestState(raw_cookie=raw, cookie=parse_cookie_value(raw))
+        state = RequestState(raw_cookie=raw)
         # The value is a secret, and error reports show each frame's local
         # variables: keep it only in the state, whose repr() hides it.
         del raw
@@ -254,9 +253,9 @@ class RememberMeMiddleware:
         if token_id is None:
             return
         state.session_auth_hash = session.get(HASH_SESSION_KEY)
-        now = timezone.now()
-        if not sessions.revalidation_due(session, now):
+        if not sessions.revalidation_due(session):
             return
+        now = timezone.now()
         if state.passive or self.is_passive(request):
             state.passive = True
             return

@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import json
 import logging
+import time
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
@@ -69,12 +70,15 @@ def mark_checked(session: SessionBase, now: datetime.datetime | None = None) -> 
     session[CHECKED_KEY] = int((now or timezone.now()).timestamp())
 
 
-def revalidation_due(session: SessionBase, now: datetime.datetime) -> bool:
+def revalidation_due(session: SessionBase, now: datetime.datetime | None = None) -> bool:
     """Return whether the linked token must be checked again on this request."""
     checked = session.get(CHECKED_KEY)
     if not isinstance(checked, int):
         return True
-    return now.timestamp() - checked >= app_settings.REVALIDATE_INTERVAL.total_seconds()
+    # Epoch seconds rather than datetimes: this runs on every request of a
+    # remembered user. time.time() follows freezegun like timezone.now().
+    current = now.timestamp() if now is not None else time.time()
+    return current - checked >= app_settings.REVALIDATE_INTERVAL.total_seconds()
 
 
 def apply_session_age(session: SessionBase, age: datetime.timedelta | None) -> None:

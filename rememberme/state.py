@@ -1,9 +1,10 @@
 """
 What one request knows and wants of the token cookie.
 
-The middleware parses the cookie once into a :class:`RequestState` on the
-way in; views, receivers and the Python API record here what the cookie
-should become; the middleware writes it once on the way out.
+The middleware keeps the cookie as sent in a :class:`RequestState` on the
+way in (parsed once, and only if something needs it); views, receivers and
+the Python API record here what the cookie should become; the middleware
+writes it once on the way out.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .crypto import CookieValue
+from .crypto import CookieValue, parse_cookie_value
 
 __all__ = ["RequestState", "attach_state", "find_state", "get_state"]
 
@@ -26,7 +27,6 @@ _ATTRIBUTE = "_rememberme"
 class RequestState:
     # The cookie as sent: a secret, so never part of repr().
     raw_cookie: str | None = field(default=None, repr=False)
-    cookie: CookieValue | None = None
     # What to do with the cookie on the response: None leaves it alone.
     new_value: CookieValue | None = field(default=None, repr=False)
     new_expires_at: datetime.datetime | None = None
@@ -38,6 +38,16 @@ class RequestState:
     # The auth hash a linked session arrived with: a change during the
     # request is a password change made by this browser.
     session_auth_hash: str | None = field(default=None, repr=False)
+    _parsed: tuple[CookieValue | None] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def cookie(self) -> CookieValue | None:
+        """The parsed cookie, or ``None`` when absent or malformed."""
+        # Parsed on first use: a signed-in request whose session is live
+        # never needs it.
+        if self._parsed is None:
+            self._parsed = (parse_cookie_value(self.raw_cookie),)
+        return self._parsed[0]
 
     def set_cookie(self, value: CookieValue, expires_at: datetime.datetime) -> None:
         """Send ``value`` as the token cookie on the response."""
