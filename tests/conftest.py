@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
+from rememberme.conf import app_settings
+from rememberme.crypto import CookieValue, parse_cookie_value
 from rememberme.models import RememberToken
 
 PASSWORD = "correct horse battery staple"
@@ -30,7 +33,7 @@ def other_user(django_user_model):
     return django_user_model.objects.create_user("bob", "bob@example.com", PASSWORD)
 
 
-def login(client: Client, username: str = "alice", *, remember: bool = True, **extra):
+def login(client: Client, username: str = "alice", *, remember: bool = True, **extra: Any) -> Any:
     """Sign in through the bundled login view; return the response."""
     data = {"username": username, "password": PASSWORD}
     if remember:
@@ -39,12 +42,15 @@ def login(client: Client, username: str = "alice", *, remember: bool = True, **e
 
 
 def token_cookie(client: Client) -> str | None:
-    morsel = client.cookies.get(
-        settings.REMEMBERME_COOKIE_NAME
-        if hasattr(settings, "REMEMBERME_COOKIE_NAME")
-        else "rememberme"
-    )
+    morsel = client.cookies.get(app_settings.COOKIE_NAME)
     return morsel.value if morsel is not None and morsel.value else None
+
+
+def parsed(cookie: str | None) -> CookieValue:
+    """Return the parsed token cookie, failing the test if it is not one."""
+    value = parse_cookie_value(cookie)
+    assert value is not None, "not a token cookie"
+    return value
 
 
 def close_browser(client: Client) -> None:
@@ -52,8 +58,9 @@ def close_browser(client: Client) -> None:
     client.cookies.pop(settings.SESSION_COOKIE_NAME, None)
 
 
-def whoami(client: Client) -> dict:
-    return client.get("/whoami/").json()
+def whoami(client: Client) -> dict[str, Any]:
+    result: dict[str, Any] = client.get("/whoami/").json()
+    return result
 
 
 @pytest.fixture

@@ -214,7 +214,7 @@ def test_staff_without_view_permission_sees_nothing(staff, tokens):
     assert client.get(CHANGELIST).status_code == 403
 
 
-class UserWithTokens(UserAdmin):  # type: ignore[type-arg]
+class UserWithTokens(UserAdmin):
     inlines = [RememberTokenInline]
 
 

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from rememberme import crypto, signals
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.conftest import PASSWORD, close_browser, login, parsed, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 
@@ -51,9 +51,7 @@ def test_restore_signs_in_rotates_and_sends_signals(remembered):
     assert new_cookie != old_cookie
     assert client.session.session_key != old_session
     token.refresh_from_db()
-    assert crypto.verify_verifier(
-        token.verifier_hash, crypto.parse_cookie_value(new_cookie).verifier
-    )
+    assert crypto.verify_verifier(token.verifier_hash, parsed(new_cookie).verifier)
     assert len(restored) == 1
     assert restored[0]["token"].pk == token.pk
     assert restored[0]["rotated"] is True
@@ -299,8 +297,8 @@ def test_a_cookie_of_another_users_selector_and_own_verifier_is_refused(
     alice, bob = Client(), Client()
     login(alice)
     login(bob, "bob")
-    alices = crypto.parse_cookie_value(token_cookie(alice))
-    bobs = crypto.parse_cookie_value(token_cookie(bob))
+    alices = parsed(token_cookie(alice))
+    bobs = parsed(token_cookie(bob))
     mixed = crypto.CookieValue(alices.selector, bobs.verifier)
     client.cookies["rememberme"] = mixed.encode()
     assert whoami(client) == ANON

@@ -14,7 +14,7 @@ from freezegun import freeze_time
 
 from rememberme import crypto, signals
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, token_cookie, whoami
+from tests.conftest import close_browser, login, parsed, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 
@@ -220,7 +220,7 @@ def test_revoked_between_read_and_write_signs_nobody_in(issued):
 
 def test_old_parameters_are_upgraded_at_rotation(issued, settings):
     cookie, token = issued
-    verifier = crypto.parse_cookie_value(cookie).verifier
+    verifier = parsed(cookie).verifier
     heavy = PasswordHasher(time_cost=2, memory_cost=8192, parallelism=2)
     RememberToken.objects.filter(pk=token.pk).update(verifier_hash=heavy.hash(verifier))
     with at(0):
