@@ -22,6 +22,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.views.debug import SafeExceptionReporterFilter
 
 from . import expiry, sessions, signals
 from .api import remember
@@ -34,6 +35,8 @@ from .tokens import Verdict, check_token
 __all__ = ["RememberMeMiddleware"]
 
 logger = logging.getLogger("rememberme")
+
+CLEANSED = SafeExceptionReporterFilter.cleansed_substitute
 
 Response = HttpResponseBase
 
@@ -108,6 +111,12 @@ class RememberMeMiddleware:
         name = app_settings.COOKIE_NAME
         raw = request.COOKIES.get(name)
         state = RequestState(raw_cookie=raw)
+        if raw is not None:
+            # Django's error reports (the DEBUG page, the admins' mail) list
+            # request.COOKIES with their values, and only names that look
+            # secret are hidden: "rememberme" is not one. From here on the
+            # value lives in the state alone, whose repr() hides it.
+            request.COOKIES[name] = CLEANSED
         # The value is a secret, and error reports show each frame's local
         # variables: keep it only in the state, whose repr() hides it.
         del raw

@@ -5,13 +5,25 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.test import Client
+from django.views.debug import get_default_exception_reporter_filter
 
 from rememberme.conf import app_settings
 from rememberme.crypto import CookieValue, parse_cookie_value
 from rememberme.models import RememberToken
 
 PASSWORD = "correct horse battery staple"
+
+
+def _reset_reporter_filter(*, setting: str, **kwargs: Any) -> None:
+    # Django caches the default exception reporter filter for the life of
+    # the process and does not reset it when the setting is overridden.
+    if setting == "DEFAULT_EXCEPTION_REPORTER_FILTER":
+        get_default_exception_reporter_filter.cache_clear()
+
+
+setting_changed.connect(_reset_reporter_filter, dispatch_uid="tests.reporter_filter")
 
 
 def pytest_collection_modifyitems(config, items):
