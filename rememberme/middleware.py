@@ -11,6 +11,7 @@ it. On the way out it writes the cookie once, whatever the request decided.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,7 +31,7 @@ from .conf import app_settings
 from .models import RememberToken, RevokeReason
 from .policy import get_policy
 from .state import RequestState, attach_state, find_state
-from .tokens import Verdict, check_token
+from .tokens import Outcome, Verdict, check_token, replace_lost_cookie
 
 __all__ = ["RememberMeMiddleware"]
 
@@ -129,6 +130,8 @@ class RememberMeMiddleware:
 
         if SESSION_KEY in session and not self._outlived(request, state):
             self._revalidate(request, state)
+            if sessions.GRACE_KEY in session:
+                self._heal(request, state)
             return
 
         if state.raw_cookie is None:
@@ -234,6 +237,10 @@ class RememberMeMiddleware:
         sessions.restore_persistent_values(session, token.session_data)
         if verdict.new_value is not None:
             state.set_cookie(verdict.new_value, token.expires_at)
+        elif verdict.replaced and state.cookie is not None:
+            sessions.mark_grace(
+                session, state.cookie.verifier, token.rotated_at + app_settings.ROTATION_GRACE
+            )
         signals.session_restored.send(
             sender=RememberToken,
             request=request,
@@ -287,6 +294,51 @@ class RememberMeMiddleware:
         session.flush()
         request.user = AnonymousUser()
         state.delete_cookie()
+
+    def _heal(self, request: HttpRequest, state: RequestState) -> None:
+        """
+        Give a session accepted in the grace window a cookie of its own, if
+        its browser still presents the replaced one once the window is over.
+
+        Otherwise a browser whose rotation response was lost (Chromium
+        abandons requests at start-up) keeps the replaced cookie, and its
+        next restore, after this session ends, is taken for theft.
+        """
+        session = request.session
+        marker = sessions.grace_marker(session)
+        cookie = state.cookie
+        if (
+            marker is None
+            or cookie is None
+            or not sessions.grace_cookie_matches(marker[0], cookie.verifier)
+        ):
+            # The rotation's cookie arrived after all: nothing to heal.
+            session.pop(sessions.GRACE_KEY, None)
+            return
+        token_id = sessions.linked_token_id(session)
+        if token_id is None or time.time() < marker[1]:
+            return
+        if state.passive or self.is_passive(request):
+            state.passive = True
+            return
+        try:
+            verdict = replace_lost_cookie(request, token_id, cookie)
+        except DatabaseError:
+            logger.exception("Database error while replacing a lost remember-me cookie.")
+            return
+        token = verdict.token
+        if verdict.new_value is not None and token is not None:
+            state.set_cookie(verdict.new_value, token.expires_at)
+            # Kept until the browser shows the new cookie, in case this
+            # response is lost too: then again after another window.
+            retry_at = token.rotated_at + app_settings.ROTATION_GRACE
+            sessions.mark_grace(session, cookie.verifier, retry_at)
+        elif verdict.outcome is Outcome.GRACE and token is not None:
+            # Rotated moments ago by another request: try after its window.
+            retry_at = token.rotated_at + app_settings.ROTATION_GRACE
+            sessions.mark_grace(session, cookie.verifier, retry_at)
+        else:
+            session.pop(sessions.GRACE_KEY, None)
 
     @staticmethod
     def _still_valid(token: RememberToken, session: Any, now: Any) -> bool:

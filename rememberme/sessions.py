@@ -19,14 +19,18 @@ from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .conf import app_settings
 
 __all__ = [
     "apply_session_age",
+    "grace_cookie_matches",
+    "grace_marker",
     "link",
     "linked_token_id",
     "mark_checked",
+    "mark_grace",
     "mark_persisted",
     "persistent_values",
     "persistent_values_changed",
@@ -39,6 +43,10 @@ __all__ = [
 TOKEN_KEY = "_rememberme_token"  # noqa: S105 (a session key, not a secret)
 CHECKED_KEY = "_rememberme_checked"
 PERSISTED_DIGEST_KEY = "_rememberme_persisted"
+# A session accepted in the grace window records which cookie it was
+# accepted with, and from when that cookie may be replaced (see
+# RememberMeMiddleware._heal).
+GRACE_KEY = "_rememberme_grace"
 
 #: The most compact JSON, in bytes, that the persistent session values of
 #: one token may take. The values go back into every session the token
@@ -57,8 +65,33 @@ def link(session: SessionBase, token_pk: int, now: datetime.datetime | None = No
 
 
 def unlink(session: SessionBase) -> None:
-    for key in (TOKEN_KEY, CHECKED_KEY, PERSISTED_DIGEST_KEY):
+    for key in (TOKEN_KEY, CHECKED_KEY, PERSISTED_DIGEST_KEY, GRACE_KEY):
         session.pop(key, None)
+
+
+def _cookie_digest(verifier: str) -> str:
+    # Keyed, so that the session store (readable by the browser with signed
+    # cookies, by anyone with a copy of the database otherwise) holds
+    # nothing a verifier could be checked against.
+    return salted_hmac("rememberme.sessions.grace", verifier, algorithm="sha256").hexdigest()
+
+
+def mark_grace(session: SessionBase, verifier: str, replace_after: datetime.datetime) -> None:
+    """Record that ``session`` was accepted with the replaced ``verifier``."""
+    session[GRACE_KEY] = [_cookie_digest(verifier), int(replace_after.timestamp())]
+
+
+def grace_marker(session: SessionBase) -> tuple[str, int] | None:
+    value = session.get(GRACE_KEY)
+    if isinstance(value, list) and len(value) == 2:
+        digest, after = value
+        if isinstance(digest, str) and isinstance(after, int):
+            return digest, after
+    return None
+
+
+def grace_cookie_matches(digest: str, verifier: str) -> bool:
+    return constant_time_compare(digest, _cookie_digest(verifier))
 
 
 def linked_token_id(session: SessionBase) -> int | None:

@@ -30,7 +30,14 @@ from .crypto import (
 from .models import RememberToken, RevokeReason, compute_expiry
 from .policy import get_policy
 
-__all__ = ["Outcome", "Verdict", "check_token", "client_ip", "client_user_agent"]
+__all__ = [
+    "Outcome",
+    "Verdict",
+    "check_token",
+    "client_ip",
+    "client_user_agent",
+    "replace_lost_cookie",
+]
 
 logger = logging.getLogger("rememberme")
 
@@ -52,6 +59,9 @@ class Verdict:
     outcome: Outcome
     token: RememberToken | None = None
     new_value: CookieValue | None = field(default=None, repr=False)
+    #: Accepted with the verifier a rotation replaced (GRACE only): the
+    #: browser may never have received the new cookie.
+    replaced: bool = False
 
     @property
     def signs_in(self) -> bool:
@@ -137,10 +147,34 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
         # A request that left before the rotation's response arrived (a
         # parallel tab, an asset, a retried request): the browser already
         # holds or is about to hold the new cookie.
-        return Verdict(Outcome.GRACE, token)
+        return Verdict(Outcome.GRACE, token, replaced=True)
 
     _report_theft(request, token)
     return Verdict(Outcome.THEFT, token)
+
+
+def replace_lost_cookie(request: HttpRequest, token_id: int, cookie: CookieValue) -> Verdict:
+    """
+    Rotate the token of a session that was accepted in the grace window
+    and whose browser still presents the replaced cookie.
+
+    That browser never received the rotation's cookie (the response was
+    lost, or abandoned by the browser), so after the session ends its old
+    cookie would be taken for theft. The session proved the cookie once,
+    so the token is rotated again for it: no Argon2 verification, the
+    usual rules, and still at most one rotation per grace window.
+    """
+    now = timezone.now()
+    token = (
+        RememberToken.objects.select_related("user")
+        .filter(pk=token_id, selector=cookie.selector, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or _unusable_reason(token, now, request) is not None:
+        return Verdict(Outcome.INVALID, token)
+    if _in_grace(token, now):
+        return Verdict(Outcome.GRACE, token)
+    return _rotate(request, token, now)
 
 
 def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) -> Verdict:
@@ -181,7 +215,7 @@ def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) 
         and _in_grace(fresh, now)
     ):
         fresh.user = token.user
-        return Verdict(Outcome.GRACE, fresh)
+        return Verdict(Outcome.GRACE, fresh, replaced=True)
     return Verdict(Outcome.INVALID, token)
 
 

@@ -1,0 +1,149 @@
+"""
+A rotation whose response never reaches the browser.
+
+The browser keeps the replaced cookie; a retry inside the grace window gets
+a session but no cookie. Without more, the browser's next restore, after
+that session ends, would present the replaced cookie outside the window and
+be taken for theft (Chromium abandons requests at start-up, so this
+happens). The grace session therefore hands its browser a cookie of its own
+once the window is over.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from freezegun import freeze_time
+
+from rememberme import signals
+from rememberme.models import RememberToken
+from tests.conftest import login, token_cookie
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime.datetime(2026, 5, 1, 8, 0, 0)
+
+
+def at(seconds: float):
+    return freeze_time(T0 + datetime.timedelta(hours=1, seconds=seconds))
+
+
+@pytest.fixture
+def thefts():
+    received = []
+    signals.theft_detected.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t")
+    yield received
+    signals.theft_detected.disconnect(dispatch_uid="t")
+
+
+@pytest.fixture
+def old_cookie(client, user):
+    with freeze_time(T0):
+        login(client)
+    return token_cookie(client)
+
+
+def browser(token: str, session: str | None = None) -> Client:
+    client = Client()
+    client.cookies["rememberme"] = token
+    if session:
+        client.cookies["sessionid"] = session
+    return client
+
+
+def grace_session(old_cookie: str) -> str:
+    """Restore with a response that is lost, then retry inside the window."""
+    with at(0):
+        lost = browser(old_cookie).get("/whoami/")
+    assert lost.cookies["rememberme"].value not in ("", old_cookie)
+    with at(5):
+        retry = browser(old_cookie).get("/whoami/")
+    assert retry.json()["user"] == "alice"
+    assert "rememberme" not in retry.cookies
+    return retry.cookies["sessionid"].value
+
+
+def test_grace_session_replaces_the_lost_cookie_after_the_window(old_cookie, thefts):
+    session = grace_session(old_cookie)
+    with at(20):
+        # Inside the window: nothing to do yet.
+        early = browser(old_cookie, session).get("/whoami/")
+    assert "rememberme" not in early.cookies
+    with at(40):
+        healed = browser(old_cookie, session).get("/whoami/")
+    assert healed.json()["user"] == "alice"
+    new_cookie = healed.cookies["rememberme"].value
+    assert new_cookie not in ("", old_cookie)
+    # The browser closes: the cookie it now holds restores it, no theft.
+    with at(4000):
+        restored = browser(new_cookie).get("/whoami/")
+    assert restored.json() == {"user": "alice", "restored": True}
+    assert thefts == []
+
+
+def test_without_the_heal_the_old_cookie_would_be_theft(old_cookie, thefts):
+    grace_session(old_cookie)
+    # The control: the same browser, had it kept the replaced cookie.
+    with at(4000):
+        assert browser(old_cookie).get("/whoami/").json()["user"] is None
+    assert len(thefts) == 1
+
+
+def test_heal_happens_once_and_stops_when_the_new_cookie_arrives(old_cookie):
+    session = grace_session(old_cookie)
+    with at(40):
+        first = browser(old_cookie, session).get("/whoami/")
+    new_cookie = first.cookies["rememberme"].value
+    with at(45):
+        # Parallel requests that still carry the old cookie: no second
+        # rotation inside the window.
+        again = browser(old_cookie, session).get("/whoami/")
+    assert "rememberme" not in again.cookies
+    with at(50):
+        settled = browser(new_cookie, session).get("/whoami/")
+    assert "rememberme" not in settled.cookies
+    assert "_rememberme_grace" not in settled.wsgi_request.session
+
+
+def test_a_lost_heal_is_retried_after_another_window(old_cookie):
+    session = grace_session(old_cookie)
+    with at(40):
+        lost_again = browser(old_cookie, session).get("/whoami/")
+    assert lost_again.cookies["rememberme"].value
+    with at(80):
+        retried = browser(old_cookie, session).get("/whoami/")
+    healed = retried.cookies["rememberme"].value
+    assert healed not in ("", old_cookie, lost_again.cookies["rememberme"].value)
+    with at(4000):
+        assert browser(healed).get("/whoami/").json()["user"] == "alice"
+
+
+def test_parallel_tabs_that_got_the_new_cookie_cost_no_token_query(old_cookie):
+    with at(0):
+        new_cookie = browser(old_cookie).get("/whoami/").cookies["rememberme"].value
+    with at(2):
+        tab = browser(old_cookie).get("/whoami/")
+    session = tab.cookies["sessionid"].value
+    with at(40), CaptureQueriesContext(connection) as queries:
+        # The browser now shows the rotation's cookie: the mark is dropped
+        # (a session write, once) without looking at the token.
+        response = browser(new_cookie, session).get("/whoami/")
+    assert "rememberme" not in response.cookies
+    assert not [q for q in queries.captured_queries if "remembertoken" in q["sql"]]
+    assert "_rememberme_grace" not in response.wsgi_request.session
+
+
+def test_a_revoked_token_is_not_healed(old_cookie):
+    session = grace_session(old_cookie)
+    RememberToken.objects.all().revoke("admin")
+    with at(40):
+        response = browser(old_cookie, session).get("/whoami/")
+    # No new cookie for a revoked token; the session itself ends at its
+    # next revalidation, like any session of a revoked token.
+    assert "rememberme" not in response.cookies
+    with at(400):
+        assert browser(old_cookie, session).get("/whoami/").json()["user"] is None
