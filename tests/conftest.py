@@ -20,7 +20,7 @@ def _reset_reporter_filter(*, setting: str, **kwargs: Any) -> None:
     # Django caches the default exception reporter filter for the life of
     # the process and does not reset it when the setting is overridden.
     if setting == "DEFAULT_EXCEPTION_REPORTER_FILTER":
-        get_default_exception_reporter_filter.cache_clear()
+        get_default_exception_reporter_filter.cache_clear()  # type: ignore[attr-defined]
 
 
 setting_changed.connect(_reset_reporter_filter, dispatch_uid="tests.reporter_filter")
