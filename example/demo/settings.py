@@ -69,6 +69,9 @@ REMEMBERME_SESSION_AGE = timedelta(minutes=10)
 REMEMBERME_TOKEN_AGE = timedelta(days=14)
 REMEMBERME_PERSISTENT_SESSION_KEYS = ("theme",)
 
+# Keep the token cookie out of every error report (see docs/threat-model.rst).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "rememberme.debug.RememberMeExceptionReporterFilter"
+
 LOGGING = {
     "version": 1,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
