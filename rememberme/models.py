@@ -199,7 +199,8 @@ class RememberToken(models.Model):
         related_name="remember_tokens",
         verbose_name=_("user"),
     )
-    selector = models.CharField(_("selector"), max_length=32, unique=True, editable=False)
+    # Unique by a Meta constraint, not unique=True: see Meta.constraints.
+    selector = models.CharField(_("selector"), max_length=32, editable=False)
     verifier_hash = models.CharField(_("verifier hash"), max_length=255, editable=False)
     previous_verifier_hash = models.CharField(
         _("previous verifier hash"), max_length=255, blank=True, default="", editable=False
@@ -211,8 +212,12 @@ class RememberToken(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("last used"), default=timezone.now, editable=False)
     rotated_at = models.DateTimeField(_("rotated"), default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(_("expires"), db_index=True, editable=False)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, db_index=True)
+    # No index of their own on expires_at and revoked_at: every query on
+    # them starts from the user (devices page, token cap) or is an admin
+    # filter over the whole table, and each index costs every delete on
+    # SQLite. The purge uses the partial index in Meta.indexes.
+    expires_at = models.DateTimeField(_("expires"), editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoke_reason = models.CharField(
         _("revocation reason"), max_length=32, choices=RevokeReason.choices, blank=True
     )
@@ -229,6 +234,22 @@ class RememberToken(models.Model):
         verbose_name_plural = _("remember-me tokens")
         ordering = ["-last_used_at"]
         permissions = [("revoke_remembertoken", _("Can revoke remember-me tokens"))]
+        constraints = [
+            # Rather than unique=True, with which PostgreSQL also gets a
+            # varchar_pattern_ops copy of the index, for LIKE queries that
+            # nothing runs. The restore's "selector = %s" uses this one.
+            models.UniqueConstraint(fields=["selector"], name="rememberme_selector_unique"),
+        ]
+        indexes = [
+            # Only revoked rows, by key: the purge finds the old revocations
+            # in each window of keys without reading the window, and expired
+            # rows (the bulk of what it deletes) are in no index to update.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(revoked_at__isnull=False),
+                name="rememberme_revoked_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.user_agent[:60] or _('unknown browser')}"

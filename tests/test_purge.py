@@ -15,6 +15,7 @@ from django.db.models.signals import pre_delete
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from rememberme import purge as purge_module
 from rememberme.models import RememberToken
 from rememberme.purge import purge
 
@@ -202,6 +203,105 @@ def test_postgres_batches_commit_without_waiting_for_the_wal(user):
         run("--batch-size", "2")
     sql = [q["sql"] for q in captured.captured_queries]
     deletes = sum(s.startswith("DELETE") for s in sql)
-    assert deletes >= 3
-    assert sum("SET LOCAL synchronous_commit = off" in s for s in sql) == deletes
+    assert deletes >= 6  # two per window (old revocations, expired tokens)
+    # Once per batch, i.e. per transaction (SET LOCAL lasts until it ends).
+    assert sum("SET LOCAL synchronous_commit = off" in s for s in sql) == deletes // 2
     assert names() == {"keep"}
+
+
+def deletes(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith("DELETE")]
+
+
+def test_one_walk_counts_each_kind(user):
+    # Expired and old revoked tokens interleaved in key order: one walk
+    # deletes both and still tells them apart, batch by batch.
+    for i in range(6):
+        if i % 2:
+            make(user, f"delete: revoked {i}", revoked=40)
+        else:
+            make(user, f"delete: expired {i}", expires=-1)
+    make(user, "keep")
+    seen: list[tuple[str, int, int]] = []
+    with CaptureQueriesContext(connection) as captured:
+        result = purge(batch_size=2, on_batch=lambda *args: seen.append(args))
+    assert (result.expired, result.revoked) == (3, 3)
+    assert names() == {"keep"}
+    # Windows of two keys, each one with one token of each kind.
+    assert [(kind, n) for kind, n, _ in seen] == [("revoked", 1), ("expired", 1)] * 3
+    assert [total for *_, total in seen] == [1, 2, 3, 4, 5, 6]
+    assert result.batches == 3
+    # Two statements per window (old revocations, then expired tokens),
+    # each window visited once.
+    sql = deletes(captured)
+    assert len(sql) == 2 * 4  # three windows of two keys, and the "keep" one
+    assert all('"revoked_at" IS NOT NULL' in s for s in sql[::2])
+    assert all('"revoked_at" IS NULL' in s for s in sql[1::2])
+
+
+def test_summary_line_counts_each_kind(user):
+    for i in range(3):
+        make(user, f"delete: revoked {i}", revoked=31)
+    make(user, "delete: expired", expires=-1)
+    make(user, "keep: revoked recently", revoked=1)
+    assert run("--batch-size", "2") == "Deleted 1 expired and 3 revoked remember-me tokens.\n"
+    assert names() == {"keep: revoked recently"}
+
+
+def test_dry_run_counts_each_kind_in_one_query(population):
+    with CaptureQueriesContext(connection) as captured:
+        result = purge(dry_run=True, keep_revoked=datetime.timedelta(days=2))
+    # Every revocation in the population is now old enough: 29, 3, 31 and
+    # 40 days ago.
+    assert (result.expired, result.revoked) == (3, 4)
+    assert len(captured.captured_queries) == 1
+    assert len(names()) == 8
+
+
+def test_dry_run_matches_the_real_run(population, user):
+    for i in range(4):
+        make(user, f"delete: extra {i}", revoked=35)
+    would = run("--dry-run")
+    did = run("--batch-size", "3")
+    assert would == "Would delete 3 expired and 6 revoked remember-me tokens.\n"
+    assert did == "Deleted 3 expired and 6 revoked remember-me tokens.\n"
+
+
+def test_a_gap_in_the_keys_costs_one_step(user):
+    first = make(user, "delete: first", expires=-1)
+    middle = [make(user, f"gone {i}") for i in range(30)]
+    last = make(user, "delete: last", expires=-1)
+    RememberToken.objects.filter(pk__in=[t.pk for t in middle]).delete()
+    with CaptureQueriesContext(connection) as captured:
+        result = purge(batch_size=2)
+    assert result.expired == 2
+    assert not RememberToken.objects.filter(pk__in=[first.pk, last.pk]).exists()
+    # Two windows (the first key's and the last key's), not sixteen.
+    assert len(deletes(captured)) == 2 * 2
+
+
+def test_batches_never_exceed_the_batch_size(user):
+    for i in range(7):
+        make(user, f"delete: {i}", expires=-1)
+    seen: list[int] = []
+    result = purge(batch_size=3, on_batch=lambda kind, n, total: seen.append(n))
+    assert result.expired == 7
+    assert seen == [3, 3, 1]
+
+
+def test_default_batch_size_depends_on_the_database(user, monkeypatch):
+    sqlite = connection.vendor == "sqlite"
+    assert purge_module.default_batch_size() == (
+        purge_module.DEFAULT_SQLITE_BATCH_SIZE if sqlite else purge_module.DEFAULT_BATCH_SIZE
+    )
+    # The command and purge() use it when no --batch-size is given.
+    monkeypatch.setattr(purge_module, "DEFAULT_SQLITE_BATCH_SIZE", 2 if sqlite else 10**6)
+    monkeypatch.setattr(purge_module, "DEFAULT_BATCH_SIZE", 10**6 if sqlite else 2)
+    for i in range(5):
+        make(user, f"delete: {i}", expires=-1)
+    output = run("--verbosity", "2")
+    assert output.splitlines()[:-1] == [
+        "Deleted 2 expired tokens (2 so far).",
+        "Deleted 2 expired tokens (4 so far).",
+        "Deleted 1 expired tokens (5 so far).",
+    ]

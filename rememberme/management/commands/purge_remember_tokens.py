@@ -9,7 +9,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.utils.translation import gettext as _
 
-from rememberme.purge import DEFAULT_BATCH_SIZE, DEFAULT_KEEP_REVOKED_DAYS, purge
+from rememberme.purge import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_KEEP_REVOKED_DAYS,
+    DEFAULT_SQLITE_BATCH_SIZE,
+    purge,
+)
 
 
 class Command(BaseCommand):
@@ -32,9 +37,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=DEFAULT_BATCH_SIZE,
+            default=None,
             metavar="N",
-            help=f"Delete at most N rows per statement (default: {DEFAULT_BATCH_SIZE}).",
+            help=(
+                "Delete at most N rows per statement, each batch in a transaction of its own "
+                f"(default: {DEFAULT_SQLITE_BATCH_SIZE} on SQLite, {DEFAULT_BATCH_SIZE} on "
+                "other databases)."
+            ),
         )
         parser.add_argument(
             "--dry-run",
@@ -49,11 +58,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         keep_days: int = options["keep_revoked"]
-        batch_size: int = options["batch_size"]
+        batch_size: int | None = options["batch_size"]
         verbosity: int = options["verbosity"]
         if keep_days < 0:
             raise CommandError(_("--keep-revoked must be zero or more days."))
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise CommandError(_("--batch-size must be at least 1."))
 
         def progress(kind: str, deleted: int, total: int) -> None:
