@@ -317,7 +317,8 @@ def table(result: dict[str, Any], found: list[Check]) -> str:
         lines += [
             "",
             "Purge of N expired rows, each command in its own process "
-            "(rows/s; peak RSS, growth during the command):",
+            "(median rows/s of interleaved runs; peak RSS, growth during the command; "
+            "slowest-fastest run):",
         ]
         for vendor, data in result["data"].items():
             parts = []
@@ -326,11 +327,17 @@ def table(result: dict[str, Any], found: list[Check]) -> str:
                 if measured is None:
                     parts.append(f"{'purge_remember_tokens':<22} not measured")
                     continue
+                spread = (
+                    f" (runs {measured['rows_per_second_min']:,}-"
+                    f"{measured['rows_per_second_max']:,})"
+                    if measured.get("runs", 1) > 1
+                    else ""
+                )
                 parts.append(
                     f"{measured['label']:<22} {measured['deleted']:>9,} rows "
                     f"{measured['rows_per_second']:>9,}/s "
                     f"peak {measured['peak_rss_kib'] / 1024:>5.1f} MiB "
-                    f"(+{_growth_kib(measured) / 1024:.1f})"
+                    f"(+{_growth_kib(measured) / 1024:.1f}){spread}"
                 )
             lines.append(f"{vendor:<11} " + f"\n{'':<11} ".join(parts))
     lines += ["", f"{'check':<62} {'value':>22} {'goal':>18}  verdict"]
