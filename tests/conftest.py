@@ -1,19 +1,56 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.dispatch import Signal
 from django.test import Client
 from django.views.debug import get_default_exception_reporter_filter
 
+from rememberme import signals
 from rememberme.conf import app_settings
 from rememberme.crypto import CookieValue, parse_cookie_value
 from rememberme.models import RememberToken
 
 PASSWORD = "correct horse battery staple"
+
+
+@contextmanager
+def receiving(signal: Signal) -> Iterator[list[dict[str, Any]]]:
+    """Collect the keyword arguments of every sending of ``signal``."""
+    calls: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    signal.connect(receiver, weak=False)
+    try:
+        yield calls
+    finally:
+        signal.disconnect(receiver)
+
+
+@pytest.fixture
+def thefts() -> Iterator[list[dict[str, Any]]]:
+    with receiving(signals.theft_detected) as calls:
+        yield calls
+
+
+@pytest.fixture
+def ended() -> Iterator[list[dict[str, Any]]]:
+    with receiving(signals.session_ended) as calls:
+        yield calls
+
+
+@pytest.fixture
+def revoked_signals() -> Iterator[list[dict[str, Any]]]:
+    with receiving(signals.token_revoked) as calls:
+        yield calls
 
 
 def _reset_reporter_filter(*, setting: str, **kwargs: Any) -> None:

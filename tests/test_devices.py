@@ -9,7 +9,6 @@ from django.test import Client
 from django.urls import reverse
 from freezegun import freeze_time
 
-from rememberme import signals
 from rememberme.models import RememberToken
 from rememberme.useragents import describe
 from tests.conftest import close_browser, login, whoami
@@ -22,14 +21,6 @@ CHROME_WINDOWS = (
 )
 FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
 URL = "/accounts/devices/"
-
-
-@pytest.fixture
-def revoked_signals():
-    received = []
-    signals.token_revoked.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="r")
-    yield received
-    signals.token_revoked.disconnect(dispatch_uid="r")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from rememberme import signals
 from rememberme.crypto import parse_cookie_value, verify_verifier
 from rememberme.forms import RememberMeAuthenticationForm
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, login, token_cookie
+from tests.conftest import PASSWORD, login, receiving, token_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +40,8 @@ def test_form_keeps_authentication_forms_errors(client, user):
 
 
 def test_ticked_issues_a_token_and_sets_the_cookie(client, user):
-    received = []
-    signals.token_issued.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t")
-    try:
-        with freeze_time("2026-01-01 12:00:00"):
-            response = login(client)
-    finally:
-        signals.token_issued.disconnect(dispatch_uid="t")
+    with receiving(signals.token_issued) as received, freeze_time("2026-01-01 12:00:00"):
+        response = login(client)
     assert response.status_code == 302
     token = RememberToken.objects.get(user=user)
     morsel = response.cookies["rememberme"]

@@ -8,19 +8,10 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import include, path
 
-from rememberme import signals
 from rememberme.models import RememberToken
 from tests.conftest import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ended():
-    received = []
-    signals.session_ended.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="e")
-    yield received
-    signals.session_ended.disconnect(dispatch_uid="e")
 
 
 def test_logout_revokes_this_browser_and_deletes_the_cookie(remembered, ended):

@@ -19,7 +19,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
-from rememberme import signals
 from rememberme.models import RememberToken
 from tests.conftest import login, token_cookie
 
@@ -30,14 +29,6 @@ T0 = datetime.datetime(2026, 5, 1, 8, 0, 0)
 
 def at(seconds: float):
     return freeze_time(T0 + datetime.timedelta(hours=1, seconds=seconds))
-
-
-@pytest.fixture
-def thefts():
-    received = []
-    signals.theft_detected.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t")
-    yield received
-    signals.theft_detected.disconnect(dispatch_uid="t")
 
 
 @pytest.fixture

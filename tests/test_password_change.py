@@ -17,7 +17,6 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
 
-from rememberme import signals
 from rememberme.models import RememberToken
 from tests.conftest import PASSWORD, close_browser, login, token_cookie, whoami
 from tests.urls import whoami as whoami_view
@@ -45,14 +44,6 @@ urlpatterns = [
 ]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
-
-
-@pytest.fixture
-def revoked_signals():
-    received = []
-    signals.token_revoked.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="r")
-    yield received
-    signals.token_revoked.disconnect(dispatch_uid="r")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from rememberme import crypto, signals
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, close_browser, login, parsed, token_cookie, whoami
+from tests.conftest import PASSWORD, close_browser, login, parsed, receiving, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 
@@ -35,17 +35,12 @@ def test_restore_signs_in_rotates_and_sends_signals(remembered):
     client, token = remembered
     old_cookie = token_cookie(client)
     old_session = client.session.session_key
-    restored, logged_in = [], []
-    signals.session_restored.connect(
-        lambda **kw: restored.append(kw), weak=False, dispatch_uid="t"
-    )
-    user_logged_in.connect(lambda **kw: logged_in.append(kw), weak=False, dispatch_uid="t")
-    try:
+    with (
+        receiving(signals.session_restored) as restored,
+        receiving(user_logged_in) as logged_in,
+    ):
         close_browser(client)
         assert whoami(client) == RESTORED
-    finally:
-        signals.session_restored.disconnect(dispatch_uid="t")
-        user_logged_in.disconnect(dispatch_uid="t")
     new_cookie = token_cookie(client)
     assert new_cookie
     assert new_cookie != old_cookie

@@ -20,7 +20,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.module_loading import import_string
 from freezegun import freeze_time
 
-from rememberme import signals
 from rememberme.models import RememberToken, RevokeReason
 from tests.conftest import close_browser, login, whoami
 
@@ -69,14 +68,6 @@ def engine(request, settings, tmp_path):
     cache.clear()
     yield name
     cache.clear()
-
-
-@pytest.fixture
-def ended():
-    received = []
-    signals.session_ended.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="e")
-    yield received
-    signals.session_ended.disconnect(dispatch_uid="e")
 
 
 def token_queries(captured: CaptureQueriesContext) -> list[str]:

@@ -14,7 +14,7 @@ from freezegun import freeze_time
 
 from rememberme import crypto, signals
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, parsed, token_cookie, whoami
+from tests.conftest import close_browser, login, parsed, receiving, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +34,6 @@ def issued(client, user):
     with freeze_time(T0):
         login(client)
     return token_cookie(client), RememberToken.objects.get(user=user)
-
-
-@pytest.fixture
-def thefts():
-    received = []
-    signals.theft_detected.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t")
-    yield received
-    signals.theft_detected.disconnect(dispatch_uid="t")
 
 
 def at(seconds: float):
@@ -115,13 +107,12 @@ def test_replay_after_the_window_is_theft(issued, thefts, caplog, other_user):
     other_token = RememberToken.objects.exclude(pk=token.pk).get()
     with at(0):
         new_cookie = browser_with(cookie).get("/whoami/").cookies["rememberme"].value
-    revoked = []
-    signals.token_revoked.connect(lambda **kw: revoked.append(kw), weak=False, dispatch_uid="r")
-    try:
-        with at(31), caplog.at_level(logging.WARNING, logger="rememberme"):
-            replay = browser_with(cookie).get("/whoami/")
-    finally:
-        signals.token_revoked.disconnect(dispatch_uid="r")
+    with (
+        receiving(signals.token_revoked) as revoked,
+        at(31),
+        caplog.at_level(logging.WARNING, logger="rememberme"),
+    ):
+        replay = browser_with(cookie).get("/whoami/")
     assert replay.json()["user"] is None
     assert replay.cookies["rememberme"].value == ""
     assert len(thefts) == 1
