@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,19 @@ def migrate() -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
 
 
+def _time_ordered_selector() -> str:
+    """
+    Return a SQL expression for a selector as the package makes them: the
+    creation time as 8 hex digits (here one second apart per row, in key
+    order, as a site's tokens are), then 22 random characters.
+    """
+    start = int(time.time()) - 40 * 24 * 3600
+    if connection.vendor == "postgresql":
+        prefix = f"lpad(to_hex({start} + i), 8, '0')"
+        return f"{prefix} || {_random_text(22)}"
+    return f"printf('%08x', {start} + i) || {_random_text(22)}"
+
+
 def _random_text(length: int) -> str:
     """Return a SQL expression for ``length`` random hex characters, per row."""
     if connection.vendor == "postgresql":
@@ -66,7 +80,8 @@ def _insert_generated(model: Any, template: Any, random_columns: dict[str, int],
     for f in fields:
         columns.append(connection.ops.quote_name(f.column))
         if f.name in random_columns:
-            expressions.append(_random_text(random_columns[f.name]))
+            length = random_columns[f.name]
+            expressions.append(_time_ordered_selector() if length < 0 else _random_text(length))
         else:
             expressions.append("%s")
             params.append(f.get_db_prep_save(getattr(template, f.attname), connection))
@@ -130,7 +145,7 @@ def checkpoint() -> None:
 def insert_expired_tokens(user: Any, n: int, verifier_hash: str) -> None:
     """
     Insert ``n`` expired (not revoked) tokens of ``user``, as the package
-    leaves them: a random selector, Argon2id hashes of the current and the
+    leaves them: a time-ordered selector, Argon2id hashes of the current and the
     previous verifier, the password fingerprint, a browser's user agent.
     """
     from rememberme.crypto import password_fingerprint
@@ -153,7 +168,7 @@ def insert_expired_tokens(user: Any, n: int, verifier_hash: str) -> None:
         ip_address="203.0.113.7",
         session_data={},
     )
-    _insert_generated(RememberToken, template, {"selector": 22}, n)
+    _insert_generated(RememberToken, template, {"selector": -1}, n)
     analyze(RememberToken._meta.db_table)
 
 

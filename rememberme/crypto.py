@@ -1,9 +1,10 @@
 """
 The secret material of a remember-me token: making it, hashing it, checking it.
 
-A cookie value is ``<selector>:<verifier>``. The selector (128 random bits)
-finds the database row through a unique index and is not secret in the
-cryptographic sense: knowing it only lets one look a row up. The verifier
+A cookie value is ``<selector>:<verifier>``. The selector (the series'
+creation time, then 128 random bits) finds the database row through a unique
+index and is not secret in the cryptographic sense: knowing it only lets one
+look a row up. The verifier
 (256 random bits) is the secret; the database keeps only its Argon2id hash,
 so a copy of the table grants no sign-in. Splitting the two is the
 "split token" design, which avoids comparing secrets in SQL, where timing
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,7 +39,14 @@ __all__ = [
 # 16 random bytes -> 22 URL-safe base64 characters; 32 bytes -> 43.
 SELECTOR_BYTES = 16
 VERIFIER_BYTES = 32
-SELECTOR_LENGTH = 22
+# The selector starts with the series' creation time in seconds, 8 hex
+# digits (good until 2106), so that selectors sort by age: new rows land at
+# the end of the unique index, and a purge of old ones clears contiguous
+# index pages instead of touching most pages of a randomly ordered index on
+# every batch (on SQLite that made batched purges twice as slow). The 128
+# random bits that follow are what makes a selector unguessable.
+SELECTOR_TIME_LENGTH = 8
+SELECTOR_LENGTH = SELECTOR_TIME_LENGTH + 22
 VERIFIER_LENGTH = 43
 
 # The whole cookie grammar. Anything else is rejected before any query or
@@ -65,10 +74,15 @@ class CookieValue:
         return f"{self.selector}:{self.verifier}"
 
 
+def new_selector() -> str:
+    """Return a new selector: the time now, then 128 random bits."""
+    return f"{int(time.time()) & 0xFFFFFFFF:08x}{secrets.token_urlsafe(SELECTOR_BYTES)}"
+
+
 def new_cookie_value(selector: str | None = None) -> CookieValue:
     """Return fresh random material, keeping ``selector`` when rotating."""
     return CookieValue(
-        selector=selector or secrets.token_urlsafe(SELECTOR_BYTES),
+        selector=selector or new_selector(),
         verifier=secrets.token_urlsafe(VERIFIER_BYTES),
     )
 

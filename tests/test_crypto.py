@@ -4,6 +4,7 @@ import time
 
 import pytest
 from argon2 import PasswordHasher
+from freezegun import freeze_time
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,10 +15,21 @@ def test_new_value_has_the_documented_entropy():
     value = crypto.new_cookie_value()
     assert len(value.selector) == crypto.SELECTOR_LENGTH
     assert len(value.verifier) == crypto.VERIFIER_LENGTH
-    # 22 and 43 URL-safe base64 characters carry 128 and 256 bits.
+    # After the 8-digit time prefix, 22 and 43 URL-safe base64 characters
+    # carry 128 and 256 random bits.
     assert crypto.SELECTOR_BYTES * 8 >= 96
+    assert len(value.selector) - crypto.SELECTOR_TIME_LENGTH == 22
     assert crypto.VERIFIER_BYTES * 8 >= 256
     assert crypto.parse_cookie_value(value.encode()) == value
+
+
+def test_selectors_sort_by_creation_time():
+    with freeze_time("2026-01-01"):
+        older = crypto.new_cookie_value().selector
+    with freeze_time("2026-01-02"):
+        newer = crypto.new_cookie_value().selector
+    assert older[: crypto.SELECTOR_TIME_LENGTH] < newer[: crypto.SELECTOR_TIME_LENGTH]
+    assert int(older[: crypto.SELECTOR_TIME_LENGTH], 16) == 1767225600
 
 
 def test_values_are_random():
@@ -32,26 +44,30 @@ def test_rotation_keeps_the_selector_only():
     assert second.verifier != first.verifier
 
 
+S = crypto.SELECTOR_LENGTH
+V = crypto.VERIFIER_LENGTH
+
+
 @pytest.mark.parametrize(
     "raw",
     [
         None,
         "",
         ":",
-        "a" * 66,
-        "a" * 22 + ":" + "b" * 42,
-        "a" * 22 + ":" + "b" * 44,
-        "a" * 21 + ":" + "b" * 44,
-        "a" * 22 + ";" + "b" * 43,
-        "a" * 22 + ":" + "b" * 42 + "=",
-        "a" * 22 + ":" + "b" * 42 + "\n",
-        "a" * 22 + ":" + "b" * 42 + "é",
-        " " + "a" * 21 + ":" + "b" * 43,
-        "a" * 22 + ":" + "b" * 43 + ":",
-        "a" * 22 + ":" + "b" * 43 + "\n",
-        "a" * 22 + ":" + "+" * 43,
-        "a" * 22 + ":" + "/" * 43,
-        "\x00" * 66,
+        "a" * (S + 1 + V),
+        "a" * S + ":" + "b" * (V - 1),
+        "a" * S + ":" + "b" * (V + 1),
+        "a" * (S - 1) + ":" + "b" * (V + 1),
+        "a" * S + ";" + "b" * V,
+        "a" * S + ":" + "b" * (V - 1) + "=",
+        "a" * S + ":" + "b" * (V - 1) + "\n",
+        "a" * S + ":" + "b" * (V - 1) + "é",
+        " " + "a" * (S - 1) + ":" + "b" * V,
+        "a" * S + ":" + "b" * V + ":",
+        "a" * S + ":" + "b" * V + "\n",
+        "a" * S + ":" + "+" * V,
+        "a" * S + ":" + "/" * V,
+        "\x00" * (S + 1 + V),
         "a" * 10_000,
     ],
 )
@@ -65,7 +81,7 @@ def test_parse_accepts_only_the_grammar(raw):
     if parsed is not None:
         # Whatever is accepted round-trips exactly: nothing is normalised.
         assert parsed.encode() == raw
-        assert len(raw) == 66
+        assert len(raw) == S + 1 + V
 
 
 def test_repr_hides_the_verifier():

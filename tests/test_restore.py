@@ -253,23 +253,25 @@ def test_restore_uses_djangos_login(remembered):
     assert client.session[SESSION_KEY] == str(token.user_id)
 
 
+_S = "0" * 8 + "A" * 22  # a selector's shape
+_V = "B" * 43  # a verifier's shape
 BAD_COOKIES = [
     "",
     " ",
     "null",
     "undefined",
-    "a" * 66,
-    "A" * 22 + ":" + "B" * 43 + ";",
-    "A" * 22 + ":" + "B" * 43 + "\x00",
-    '"' + "A" * 22 + ":" + "B" * 43 + '"',
-    "%41" * 22 + ":" + "B" * 43,
-    "' OR 1=1 --" + "A" * 11 + ":" + "B" * 43,
+    "a" * 74,
+    _S + ":" + _V + ";",
+    _S + ":" + _V + "\x00",
+    '"' + _S + ":" + _V + '"',
+    "%41" * 30 + ":" + _V,
+    "' OR 1=1 --" + "A" * 19 + ":" + _V,
     "../../etc/passwd",
-    "A" * 22 + "::" + "B" * 42,
-    "\uff21" * 22 + ":" + "B" * 43,  # fullwidth A
+    _S + "::" + _V[1:],
+    "\uff21" * 30 + ":" + _V,  # fullwidth A
     "A" * 4096,
     "e30=:e30=",
-    "\u202e" * 66,
+    "\u202e" * 74,
 ]
 
 
