@@ -106,20 +106,17 @@ class RememberMeMiddleware:
         return name in request.COOKIES or settings.SESSION_COOKIE_NAME in request.COOKIES
 
     def process_request(self, request: HttpRequest) -> None:
-        # Every request passes here: each app setting read is a failed
-        # attribute lookup on django.conf.settings (a few microseconds), so
-        # the hot path reads the cookie name once and nothing else.
+        # Every request passes here: read one setting, parse nothing yet.
         name = app_settings.COOKIE_NAME
         raw = request.COOKIES.get(name)
         state = RequestState(raw_cookie=raw)
+        # The value is a secret. Django's error reports (the DEBUG page, the
+        # admins' mail) list request.COOKIES with their values, hiding only
+        # names that look secret ("rememberme" does not), and show each
+        # frame's local variables: from here on it lives in the state alone,
+        # whose repr() hides it.
         if raw is not None:
-            # Django's error reports (the DEBUG page, the admins' mail) list
-            # request.COOKIES with their values, and only names that look
-            # secret are hidden: "rememberme" is not one. From here on the
-            # value lives in the state alone, whose repr() hides it.
             request.COOKIES[name] = CLEANSED
-        # The value is a secret, and error reports show each frame's local
-        # variables: keep it only in the state, whose repr() hides it.
         del raw
         attach_state(request, state)
         session = getattr(request, "session", None)
