@@ -57,6 +57,21 @@ class RevokeReason:
         return dict(cls.choices).get(value, value)
 
 
+def token_lifetimes(
+    user: Any = None,
+) -> tuple[datetime.timedelta, datetime.timedelta | None]:
+    """
+    Return the idle and absolute lifetimes of ``user``'s tokens: by
+    ``REMEMBERME_POLICY``'s rules for ``user``, the settings without one.
+    """
+    if user is None:
+        return app_settings.TOKEN_AGE, app_settings.TOKEN_MAX_AGE
+    from .policy import get_policy
+
+    policy = get_policy()
+    return policy.token_age(user), policy.token_max_age(user)
+
+
 def compute_expiry(
     *, last_used_at: datetime.datetime, created_at: datetime.datetime, user: Any = None
 ) -> datetime.datetime:
@@ -64,13 +79,7 @@ def compute_expiry(
     Return when a token dies: the earlier of its idle and absolute expiry,
     by ``REMEMBERME_POLICY``'s rules for ``user`` (the settings without one).
     """
-    if user is None:
-        age, max_age = app_settings.TOKEN_AGE, app_settings.TOKEN_MAX_AGE
-    else:
-        from .policy import get_policy
-
-        policy = get_policy()
-        age, max_age = policy.token_age(user), policy.token_max_age(user)
+    age, max_age = token_lifetimes(user)
     expires_at = last_used_at + age
     if max_age is not None:
         expires_at = min(expires_at, created_at + max_age)
@@ -274,13 +283,7 @@ class RememberToken(models.Model):
     @property
     def absolute_expires_at(self) -> datetime.datetime | None:
         """Return when the series ends whatever its use, or ``None``."""
-        user = self._loaded_user()
-        if user is None:
-            max_age = app_settings.TOKEN_MAX_AGE
-        else:
-            from .policy import get_policy
-
-            max_age = get_policy().token_max_age(user)
+        _age, max_age = token_lifetimes(self._loaded_user())
         return None if max_age is None else self.created_at + max_age
 
     def is_expired(self, now: datetime.datetime | None = None) -> bool:
