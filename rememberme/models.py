@@ -294,11 +294,17 @@ class RememberToken(models.Model):
         was last used; the current settings are applied too, so shortening a
         lifetime takes effect at once rather than at each token's next use.
         """
-        now = now or timezone.now()
+        return (now or timezone.now()) >= self.ends_at()
+
+    def ends_at(self) -> datetime.datetime:
+        """
+        Return when the token dies unless used again: the earlier of the
+        stored ``expires_at`` and the expiry the current rules give it.
+        """
         current = compute_expiry(
             last_used_at=self.last_used_at, created_at=self.created_at, user=self._loaded_user()
         )
-        return now >= min(self.expires_at, current)
+        return min(self.expires_at, current)
 
     @property
     def state(self) -> str:

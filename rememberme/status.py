@@ -73,16 +73,6 @@ def _iso(value: datetime.datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=0).isoformat()
 
 
-def _token_expires_at(token: RememberToken) -> datetime.datetime | None:
-    if token.revoked_at is not None:
-        return None
-    ends = [token.expires_at]
-    absolute = token.absolute_expires_at
-    if absolute is not None:
-        ends.append(absolute)
-    return min(ends)
-
-
 def session_status(request: HttpRequest, now: datetime.datetime | None = None) -> dict[str, Any]:
     """
     Return the status of the request's session, touching nothing.
@@ -115,7 +105,9 @@ def session_status(request: HttpRequest, now: datetime.datetime | None = None) -
             authenticated = False
         else:
             remembered = True
-            token_expires_at = None if token is None else _token_expires_at(token)
+            if token is not None and token.revoked_at is None:
+                # The same end a restore would enforce (RememberToken.is_expired).
+                token_expires_at = token.ends_at()
 
     seconds = (
         None if expires_at is None else max(0, math.floor((expires_at - now).total_seconds()))

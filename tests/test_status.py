@@ -85,6 +85,15 @@ def test_remembered_session_fields(client, user):
     }
 
 
+def test_token_expiry_follows_a_shortened_lifetime(client, user, settings):
+    with freeze_time(START):
+        login(client)
+        settings.REMEMBERME_TOKEN_AGE = datetime.timedelta(days=2)
+        data = status(client).json()
+    # What a restore would now enforce, not the 14 days stored at sign-in.
+    assert data["token_expires_at"] == (START + datetime.timedelta(days=2)).isoformat()
+
+
 def test_unremembered_browser_close_session(client, user, settings):
     settings.REMEMBERME_UNREMEMBERED_SESSION_AGE = 0
     with freeze_time(START):
