@@ -5,9 +5,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import forget, remember, revoke_user_tokens
+    from .api import (
+        forget,
+        is_fresh,
+        login,
+        mark_fresh,
+        remember,
+        revoke_user_tokens,
+        was_restored,
+    )
 
-__all__ = ["forget", "remember", "revoke_user_tokens"]
+__all__ = [
+    "forget",
+    "is_fresh",
+    "login",
+    "mark_fresh",
+    "remember",
+    "revoke_user_tokens",
+    "was_restored",
+]
 __version__ = "0.1.0.dev0"
 
 

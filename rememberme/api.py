@@ -1,6 +1,8 @@
 """
 The Python API, for login flows other than the bundled view (allauth, DRF,
-social login): :func:`remember`, :func:`forget`, :func:`revoke_user_tokens`.
+social login): :func:`login`, :func:`remember`, :func:`forget`,
+:func:`revoke_user_tokens`, and the session's history: :func:`was_restored`,
+:func:`is_fresh`, :func:`mark_fresh` (from ``freshness``).
 """
 
 from __future__ import annotations
@@ -8,8 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import login as django_login
 
-from . import sessions, signals
+from . import freshness, secondfactor, sessions, signals
+from .freshness import is_fresh, mark_fresh, was_restored
 from .models import RememberToken, RevokeReason
 from .policy import get_policy
 from .state import find_state, get_state
@@ -18,7 +22,15 @@ from .tokens import client_ip, client_user_agent
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-__all__ = ["forget", "remember", "revoke_user_tokens"]
+__all__ = [
+    "forget",
+    "is_fresh",
+    "login",
+    "mark_fresh",
+    "remember",
+    "revoke_user_tokens",
+    "was_restored",
+]
 
 
 def remember(request: HttpRequest) -> RememberToken | None:
@@ -53,6 +65,7 @@ def remember(request: HttpRequest) -> RememberToken | None:
         user_agent=client_user_agent(request),
         ip_address=client_ip(request),
         session_data=sessions.storable_values(values) or {},
+        second_factor_device=secondfactor.verified_device(request),
         request=request,
     )
     state.set_cookie(value, token.expires_at)
@@ -61,6 +74,47 @@ def remember(request: HttpRequest) -> RememberToken | None:
     sessions.apply_session_age(request.session, policy.session_age(user))
     signals.token_issued.send(sender=RememberToken, request=request, user=user, token=token)
     return token
+
+
+# login()'s keyword argument ``remember`` hides the function's name inside it.
+_remember = remember
+
+
+def login(
+    request: HttpRequest, user: Any, *, remember: bool, backend: str | None = None
+) -> RememberToken | None:
+    """
+    Sign ``user`` in with Django's ``login()``, then remember this browser
+    if ``remember`` is true (see :func:`remember`); otherwise forget any
+    token this browser held and give the session
+    ``REMEMBERME_UNREMEMBERED_SESSION_AGE`` (by default it ends when the
+    browser closes). Return the token issued, if any.
+
+    If a login view that is not yours already called Django's ``login()``
+    for ``user`` on this request (django-two-factor-auth's, say), call this
+    after it: the user is not signed in twice, only the remember-me part is
+    done.
+    """
+    state = find_state(request)
+    current = getattr(request, "user", None)
+    already = (
+        state is not None
+        and state.signed_in is not None
+        and state.signed_in == user.pk
+        and current is not None
+        and current.is_authenticated
+        and current.pk == user.pk
+    )
+    if not already:
+        # So that user_logged_in receivers (axes) see a login with a
+        # credential, even in a session that a token established.
+        freshness.clear_restored(request)
+        django_login(request, user, backend=backend)
+    if remember:
+        return _remember(request)
+    forget(request)
+    sessions.apply_session_age(request.session, get_policy().unremembered_session_age(user))
+    return None
 
 
 def forget(request: HttpRequest) -> None:

@@ -14,12 +14,16 @@ class RememberMeConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.db.models.signals import post_save, pre_save
 
-        from . import checks, receivers
+        from . import checks, freshness, lockout, receivers
 
         checks.register()
         user_logged_in.connect(
             receivers.revoke_foreign_token_on_login, dispatch_uid="rememberme.login"
         )
+        # Before lockout.connect(): its receiver asks was_restored(), which
+        # this one brings up to date for the login at hand.
+        user_logged_in.connect(freshness.record_login, dispatch_uid="rememberme.freshness")
+        lockout.connect()
         user_logged_out.connect(receivers.forget_on_logout, dispatch_uid="rememberme.logout")
         user_model = get_user_model()
         pre_save.connect(

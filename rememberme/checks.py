@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 from .conf import app_settings
@@ -28,6 +30,7 @@ def register() -> None:
     checks.register(check_installation, checks.Tags.security)
     checks.register(check_settings, checks.Tags.security)
     checks.register(check_cookie, checks.Tags.security)
+    checks.register(check_second_factor, checks.Tags.security, checks.Tags.urls)
     checks.register(check_deployment, checks.Tags.security, deploy=True)
 
 
@@ -277,6 +280,47 @@ def check_cookie(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> lis
                 "included) can read the remember-me token.",
                 hint="Remove REMEMBERME_COOKIE_HTTPONLY; no script needs the token.",
                 id="rememberme.W002",
+            )
+        )
+    return errors
+
+
+#: Apps that add a second factor to their own login, which the bundled
+#: password-only login would skip.
+SECOND_FACTOR_APPS = ("allauth.mfa", "django_otp", "two_factor")
+
+
+def _login_view_mounted() -> bool:
+    try:
+        reverse("rememberme:login")
+    except (NoReverseMatch, ImportError, ImproperlyConfigured):
+        # Not mounted, or a URLconf that Django's own checks report.
+        return False
+    return True
+
+
+def check_second_factor(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[Any]:
+    errors: list[Any] = []
+    installed = [name for name in SECOND_FACTOR_APPS if apps.is_installed(name)]
+    if installed and app_settings.LOGIN_VIEW and _login_view_mounted():
+        names = ", ".join(f"'{name}'" for name in installed)
+        errors.append(
+            checks.Error(
+                f"The bundled login 'rememberme:login' signs users in with a password "
+                f"alone, next to {names}: users who set up a second factor skip it there.",
+                hint="Set REMEMBERME_LOGIN_VIEW = False (rememberme.urls then leaves the "
+                "login out and keeps its other pages), and sign in through that app's own "
+                "login, calling rememberme.login() or rememberme.remember() from it.",
+                id="rememberme.E017",
+            )
+        )
+    if app_settings.TRUST_SECOND_FACTOR and not apps.is_installed("django_otp"):
+        errors.append(
+            checks.Warning(
+                "REMEMBERME_TRUST_SECOND_FACTOR is True, but django-otp is not installed: "
+                "there is no verified device to remember.",
+                hint="Remove the setting, or add 'django_otp' to INSTALLED_APPS.",
+                id="rememberme.W004",
             )
         )
     return errors

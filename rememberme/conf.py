@@ -134,6 +134,21 @@ class Settings:
         return str(_read("REMEMBERME_COOKIE_PATH", django_settings.SESSION_COOKIE_PATH))
 
     @property
+    def LOGIN_VIEW(self) -> bool:
+        # Whether rememberme.urls mounts the bundled password-only login.
+        return bool(_read("REMEMBERME_LOGIN_VIEW", True))
+
+    @property
+    def REAUTHENTICATE_URL(self) -> str:
+        # A URL name or path, passed to resolve_url() when needed.
+        return str(_read("REMEMBERME_REAUTHENTICATE_URL", "rememberme:reauthenticate"))
+
+    @property
+    def TRUST_SECOND_FACTOR(self) -> bool:
+        # Off by default: a token proves a browser, not a second factor.
+        return bool(_read("REMEMBERME_TRUST_SECOND_FACTOR", False))
+
+    @property
     def MAX_TOKENS_PER_USER(self) -> int | None:
         # Why 10: more browsers than anyone uses, few enough that a list of
         # them stays readable; see docs/settings.rst.

@@ -25,7 +25,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.views.debug import SafeExceptionReporterFilter
 
-from . import expiry, sessions, signals
+from . import expiry, secondfactor, sessions, signals
 from .api import remember
 from .conf import app_settings
 from .models import RememberToken, RevokeReason
@@ -169,6 +169,7 @@ class RememberMeMiddleware:
         expiry.keep_ended_session_data(request, dict(session.items()))
         session.flush()
         request.user = AnonymousUser()
+        secondfactor.prepare_user(request)
         return True
 
     def _send_expired(
@@ -232,6 +233,7 @@ class RememberMeMiddleware:
         sessions.link(session, token.pk)
         sessions.apply_session_age(session, get_policy().session_age(token.user))
         sessions.restore_persistent_values(session, token.session_data)
+        secondfactor.restore_device(request, token)
         if verdict.new_value is not None:
             state.set_cookie(verdict.new_value, token.expires_at)
         elif verdict.replaced and state.cookie is not None:
@@ -259,6 +261,7 @@ class RememberMeMiddleware:
         if SESSION_KEY in session or session.session_key != sent_key:
             session.flush()
         request.user = AnonymousUser()
+        secondfactor.prepare_user(request)
 
     def _revalidate(self, request: HttpRequest, state: RequestState) -> None:
         session = request.session
@@ -290,6 +293,7 @@ class RememberMeMiddleware:
         )
         session.flush()
         request.user = AnonymousUser()
+        secondfactor.prepare_user(request)
         state.delete_cookie()
 
     def _heal(self, request: HttpRequest, state: RequestState) -> None:

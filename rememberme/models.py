@@ -135,6 +135,7 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
         user_agent: str = "",
         ip_address: str | None = None,
         session_data: dict[str, Any] | None = None,
+        second_factor_device: str = "",
         request: HttpRequest | None = None,
     ) -> tuple[RememberToken, CookieValue]:
         """
@@ -166,6 +167,7 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
                 user_agent=user_agent[: RememberToken.USER_AGENT_MAX_LENGTH],
                 ip_address=ip_address,
                 session_data=session_data or {},
+                second_factor_device=second_factor_device,
             )
             if cap is not None:
                 self._enforce_cap(user, cap, now, request)
@@ -234,6 +236,11 @@ class RememberToken(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     session_data = models.JSONField(
         _("persistent session data"), default=dict, blank=True, editable=False
+    )
+    # django-otp's persistent id of the device that verified the session the
+    # token was issued in; kept only with REMEMBERME_TRUST_SECOND_FACTOR.
+    second_factor_device = models.CharField(
+        _("second-factor device"), max_length=255, blank=True, default="", editable=False
     )
 
     objects = RememberTokenManager()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
@@ -35,6 +36,10 @@ class RequestState:
     restored: bool = False
     # Views that must not count as activity (the status endpoint) set this.
     passive: bool = False
+    # The pk of the user a login() other than a restore signed in on this
+    # request, so that rememberme.login() after a third-party login view's
+    # own login() does not sign them in twice.
+    signed_in: Any = None
     # The auth hash a linked session arrived with: a change during the
     # request is a password change made by this browser.
     session_auth_hash: str | None = field(default=None, repr=False)

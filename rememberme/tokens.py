@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import signals
+from . import lockout, signals
 from .conf import app_settings
 from .crypto import (
     CookieValue,
@@ -106,6 +106,10 @@ def _unusable_reason(
         # Not a revocation reason: the token is refused while the policy
         # says so, and works again if it changes its mind.
         return "policy"
+    if lockout.is_locked_out(token.user, request):
+        # Nor is this: a lockout app (django-axes) has locked the user out,
+        # and a token is no way around it.
+        return "locked_out"
     return None
 
 

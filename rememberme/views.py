@@ -2,16 +2,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import rotate_token
+from django.shortcuts import resolve_url
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic.edit import FormView
 
-from . import sessions
-from .api import forget, remember, revoke_user_tokens
-from .forms import RememberMeAuthenticationForm
+from .api import login, mark_fresh, revoke_user_tokens
+from .forms import ReauthenticationForm, RememberMeAuthenticationForm
 from .models import RevokeReason
-from .policy import get_policy
 
-__all__ = ["LoginView", "LogoutView"]
+__all__ = ["LoginView", "LogoutView", "ReauthenticateView"]
 
 
 class LoginView(auth_views.LoginView):
@@ -24,18 +31,53 @@ class LoginView(auth_views.LoginView):
     template_name = "rememberme/login.html"
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
-        if form.cleaned_data.get("remember_me"):
-            remember(self.request)
-        else:
-            # An explicit "do not remember me": forget anything this browser
-            # held, and end the session at browser close (by default).
-            forget(self.request)
-            sessions.apply_session_age(
-                self.request.session,
-                get_policy().unremembered_session_age(self.request.user),
-            )
-        return response
+        # Unticked is an explicit "do not remember me": login() then forgets
+        # anything this browser held and ends the session at browser close
+        # (by default).
+        login(self.request, form.get_user(), remember=bool(form.cleaned_data.get("remember_me")))
+        return HttpResponseRedirect(self.get_success_url())
+
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+@method_decorator(csrf_protect, name="dispatch")
+@method_decorator(never_cache, name="dispatch")
+class ReauthenticateView(LoginRequiredMixin, auth_views.RedirectURLMixin, FormView):  # type: ignore[type-arg]
+    """
+    Ask the signed-in user for their own password again, for views guarded
+    by ``fresh_login_required``. On success the session is marked fresh, its
+    key cycled (and the CSRF token rotated), and the user sent on to a safe
+    ``next``.
+    """
+
+    form_class = ReauthenticationForm
+    template_name = "rememberme/reauthenticate.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["request"] = self.request
+        return kwargs
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        mark_fresh(self.request)
+        # The session gains rights: give it a new key (and the page a new
+        # CSRF token), as Django's login() does, so that a key or a token
+        # someone learned before is worth nothing now.
+        self.request.session.cycle_key()
+        rotate_token(self.request)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def get_default_redirect_url(self) -> str:
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            {
+                "redirect_field_name": self.redirect_field_name,
+                "next": self.get_redirect_url(),
+            }
+        )
+        return context
 
 
 class LogoutView(auth_views.LogoutView):

@@ -18,8 +18,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_package_root_exports_only_the_api():
-    assert rememberme.__all__ == ["forget", "remember", "revoke_user_tokens"]
-    assert callable(rememberme.remember)
+    assert rememberme.__all__ == [
+        "forget",
+        "is_fresh",
+        "login",
+        "mark_fresh",
+        "remember",
+        "revoke_user_tokens",
+        "was_restored",
+    ]
+    for name in rememberme.__all__:
+        assert callable(getattr(rememberme, name))
     with pytest.raises(AttributeError):
         rememberme.not_there
 

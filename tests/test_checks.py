@@ -155,3 +155,37 @@ def test_errors_stop_management_commands(settings):
     settings.REMEMBERME_COOKIE_NAME = "sessionid"
     with pytest.raises(SystemCheckError, match=r"rememberme\.E009"):
         call_command("check", stdout=StringIO())
+
+
+def test_bundled_login_next_to_a_second_factor_app(settings, monkeypatch):
+    # Any installed app stands in for django_otp here; the integration
+    # suites (tests/integrations/) run this check with the real apps.
+    monkeypatch.setattr(checks, "SECOND_FACTOR_APPS", ("allauth.mfa", "django.contrib.admin"))
+    found = checks.check_second_factor()
+    assert ids(found) == ["rememberme.E017"]
+    assert "'django.contrib.admin'" in found[0].msg
+    assert "REMEMBERME_LOGIN_VIEW = False" in found[0].hint
+
+    settings.REMEMBERME_LOGIN_VIEW = False
+    assert checks.check_second_factor() == []
+
+
+def test_bundled_login_not_mounted(settings, monkeypatch):
+    monkeypatch.setattr(checks, "SECOND_FACTOR_APPS", ("django.contrib.admin",))
+    settings.ROOT_URLCONF = "tests.test_urls"  # rememberme.urls not included
+    assert checks.check_second_factor() == []
+
+
+def test_no_second_factor_app_no_error():
+    assert checks.check_second_factor() == []
+
+
+def test_trusting_a_second_factor_without_django_otp(settings):
+    settings.REMEMBERME_TRUST_SECOND_FACTOR = True
+    assert ids(checks.check_second_factor()) == ["rememberme.W004"]
+
+
+def test_second_factor_check_is_registered(settings, monkeypatch):
+    monkeypatch.setattr(checks, "SECOND_FACTOR_APPS", ("django.contrib.admin",))
+    with pytest.raises(SystemCheckError, match=r"rememberme\.E017"):
+        call_command("check", stdout=StringIO(), stderr=StringIO())

@@ -1,0 +1,26 @@
+"""django-otp installed, its middleware placed before RememberMeMiddleware."""
+
+from __future__ import annotations
+
+from tests.settings import *  # noqa: F403
+
+INSTALLED_APPS = [
+    *INSTALLED_APPS,  # noqa: F405
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+]
+
+# Both only say "after AuthenticationMiddleware": this order is the one that
+# used to fail (tests swap it to check the other one too).
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "rememberme.middleware.RememberMeMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "tests.integrations.otp.urls"
+LOGIN_URL = "otp-login"
