@@ -1,0 +1,30 @@
+"""django-two-factor-auth's login wizard with "Remember me", the bundled login left out."""
+
+from __future__ import annotations
+
+from tests.settings import *  # noqa: F403
+
+INSTALLED_APPS = [
+    *INSTALLED_APPS,  # noqa: F405
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_totp",
+    "two_factor",
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rememberme.middleware.RememberMeMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "tests.integrations.two_factor.urls"
+LOGIN_URL = "two_factor:login"
+LOGIN_REDIRECT_URL = "/state/"
+# What docs/howto/two-factor.rst tells: the bundled password-only login would
+# skip the second factor (rememberme.E017).
+REMEMBERME_LOGIN_VIEW = False
