@@ -7,6 +7,7 @@ RememberMeMiddleware, and never a 500.
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.core import checks as django_checks
 from django_otp.oath import totp
@@ -155,3 +156,17 @@ def test_the_bundled_login_next_to_django_otp_is_an_error(client, user, device):
 def test_without_the_bundled_login_the_check_passes(settings):
     settings.REMEMBERME_LOGIN_VIEW = False
     assert checks.check_second_factor() == []
+
+
+@ORDERS
+@pytest.mark.parametrize("trust", [False, True])
+def test_under_asgi(client, async_client, settings, device, middleware, trust):
+    settings.MIDDLEWARE = middleware
+    settings.REMEMBERME_TRUST_SECOND_FACTOR = trust
+    otp_login(client, device)
+    # A browser that kept only the token cookie, talking to the ASGI handler.
+    async_client.cookies["rememberme"] = token_cookie(client)
+
+    response = async_to_sync(async_client.get)("/async-state/")
+    assert response.status_code == 200
+    assert response.json() == {"user": "alice", "verified": trust}

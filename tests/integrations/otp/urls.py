@@ -32,10 +32,21 @@ def state(request: HttpRequest) -> JsonResponse:
     )
 
 
+async def async_state(request: HttpRequest) -> JsonResponse:
+    user: Any = await request.auser()
+    return JsonResponse(
+        {
+            "user": user.get_username() if user.is_authenticated else None,
+            "verified": user.is_verified(),
+        }
+    )
+
+
 urlpatterns = [
     path("accounts/", include("rememberme.urls")),
     path("otp-login/", LoginView.as_view(form_class=OTPRememberMeForm), name="otp-login"),
     path("secret/", otp_required(verified), name="secret"),
     path("state/", state, name="state"),
+    path("async-state/", async_state, name="async-state"),
     path("whoami/", whoami, name="whoami"),
 ]
