@@ -10,6 +10,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
@@ -178,13 +179,34 @@ def _check_policy() -> list[Any]:
 def _check_persistent_keys() -> list[Any]:
     keys = getattr(settings, "REMEMBERME_PERSISTENT_SESSION_KEYS", ())
     if isinstance(keys, (list, tuple)) and all(isinstance(key, str) for key in keys):
-        return []
+        return _check_proof_keys(keys)
     return [
         checks.Error(
             f"REMEMBERME_PERSISTENT_SESSION_KEYS must be a list or tuple of session keys, "
             f"not {keys!r}.",
             hint="For one key, write ('theme',) with the comma.",
             id="rememberme.E016",
+        )
+    ]
+
+
+#: Session keys that record who signed in and what they proved: a restore
+#: must start without them (the token proves a browser, not a person).
+PROOF_KEYS = (SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY, "otp_device_id")
+
+
+def _check_proof_keys(keys: Sequence[str]) -> list[Any]:
+    bad = [key for key in keys if key in PROOF_KEYS or key.startswith("_rememberme")]
+    if not bad:
+        return []
+    return [
+        checks.Error(
+            f"REMEMBERME_PERSISTENT_SESSION_KEYS lists {', '.join(repr(key) for key in bad)}: "
+            "a restored session would get back the signed-in user, a fresh login or a "
+            "verified second factor that only a password or the device can prove.",
+            hint="Remove these keys; REMEMBERME_TRUST_SECOND_FACTOR is the way to keep "
+            "the second factor across a restore.",
+            id="rememberme.E018",
         )
     ]
 

@@ -220,3 +220,18 @@ def test_freshness_ends_with_the_session(client, user):
     login(client)
     client.post("/accounts/logout/")
     assert client.get("/report/").json()["fresh"] is False
+
+
+def test_persistent_keys_cannot_carry_freshness_or_verification(client, user, settings):
+    # A restore must not bring back what proves a person: freshness, a
+    # verified second factor, the signed-in user.
+    from rememberme import checks
+
+    settings.REMEMBERME_PERSISTENT_SESSION_KEYS = ("theme", "_rememberme_fresh", "otp_device_id")
+    found = [e for e in checks.check_settings() if e.id == "rememberme.E018"]
+    assert len(found) == 1
+    assert "'_rememberme_fresh'" in found[0].msg
+    assert "'otp_device_id'" in found[0].msg
+    assert "'theme'" not in found[0].msg
+    settings.REMEMBERME_PERSISTENT_SESSION_KEYS = ("theme",)
+    assert [e for e in checks.check_settings() if e.id == "rememberme.E018"] == []
