@@ -32,6 +32,7 @@ def register() -> None:
     checks.register(check_settings, checks.Tags.security)
     checks.register(check_cookie, checks.Tags.security)
     checks.register(check_second_factor, checks.Tags.security, checks.Tags.urls)
+    checks.register(check_login_url, checks.Tags.urls)
     checks.register(check_deployment, checks.Tags.security, deploy=True)
 
 
@@ -346,6 +347,19 @@ def check_second_factor(app_configs: Sequence[Any] | None = None, **kwargs: Any)
             )
         )
     return errors
+
+
+def check_login_url(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[Any]:
+    if app_settings.LOGIN_VIEW or settings.LOGIN_URL != "rememberme:login":
+        return []
+    return [
+        checks.Warning(
+            "LOGIN_URL is 'rememberme:login', which REMEMBERME_LOGIN_VIEW = False removes: "
+            "login_required would fail with NoReverseMatch.",
+            hint="Set LOGIN_URL to the login the site uses now (e.g. 'two_factor:login').",
+            id="rememberme.W005",
+        )
+    ]
 
 
 def check_deployment(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[Any]:

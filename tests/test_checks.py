@@ -189,3 +189,14 @@ def test_second_factor_check_is_registered(settings, monkeypatch):
     monkeypatch.setattr(checks, "SECOND_FACTOR_APPS", ("django.contrib.admin",))
     with pytest.raises(SystemCheckError, match=r"rememberme\.E017"):
         call_command("check", stdout=StringIO(), stderr=StringIO())
+
+
+def test_login_url_naming_a_removed_login(settings):
+    settings.REMEMBERME_LOGIN_VIEW = False
+    settings.LOGIN_URL = "rememberme:login"
+    assert ids(checks.check_login_url()) == ["rememberme.W005"]
+    settings.LOGIN_URL = "two_factor:login"
+    assert checks.check_login_url() == []
+    settings.REMEMBERME_LOGIN_VIEW = True
+    settings.LOGIN_URL = "rememberme:login"
+    assert checks.check_login_url() == []
