@@ -392,6 +392,7 @@ class RememberMeMiddleware:
         if state is None or state.passive:
             return response
         self._renew_after_password_change(request, state)
+        self._keep_session_age(request, state)
         self._save_persistent_values(request)
         self._stamp_expiry(request, response)
         if state.new_value is not None:
@@ -413,6 +414,12 @@ class RememberMeMiddleware:
                 samesite=app_settings.COOKIE_SAMESITE,  # type: ignore[arg-type]
             )
         return response
+
+    @staticmethod
+    def _keep_session_age(request: HttpRequest, state: RequestState) -> None:
+        session = getattr(request, "session", None)
+        if state.session_age is not None and session is not None and SESSION_KEY in session:
+            sessions.apply_session_age(session, state.session_age[0])
 
     @staticmethod
     def _stamp_expiry(request: HttpRequest, response: Response) -> None:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
@@ -94,7 +95,8 @@ def grace_cookie_matches(digest: str, verifier: str) -> bool:
     return constant_time_compare(digest, _cookie_digest(verifier))
 
 
-def linked_token_id(session: SessionBase) -> int | None:
+def linked_token_id(session: SessionBase | Mapping[str, Any]) -> int | None:
+    """Return the token ``session`` (or a session's decoded data) came from."""
     value = session.get(TOKEN_KEY)
     return value if isinstance(value, int) else None
 

@@ -43,6 +43,9 @@ class RequestState:
     # The auth hash a linked session arrived with: a change during the
     # request is a password change made by this browser.
     session_auth_hash: str | None = field(default=None, repr=False)
+    # The expiry this request's sign-in gave the session, given again on the
+    # way out (see keep_session_age); a 1-tuple because None is an expiry.
+    session_age: tuple[datetime.timedelta | None] | None = None
     _parsed: tuple[CookieValue | None] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -61,6 +64,14 @@ class RequestState:
     def delete_cookie(self) -> None:
         """Delete the token cookie on the response (if the browser sent one)."""
         self.new_value, self.new_expires_at, self.delete = None, None, True
+
+    def keep_session_age(self, age: datetime.timedelta | None) -> None:
+        """
+        Give the signed-in session the expiry ``age`` on the response, even
+        if something sets another after the sign-in: allauth's login form
+        calls ``set_expiry()`` after ``login()`` has sent ``user_logged_in``.
+        """
+        self.session_age = (age,)
 
     def max_age(self) -> int:
         """Return the seconds left until the cookie to set expires."""

@@ -13,6 +13,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # allauth.usersessions' list template uses it.
+    "django.contrib.humanize",
     "allauth",
     "allauth.account",
     "allauth.mfa",

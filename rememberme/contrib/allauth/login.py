@@ -1,0 +1,70 @@
+"""
+allauth's login, remembered or not as its own "Remember Me" box says.
+
+allauth signs in through stages (password, then any MFA code, ...), each a
+request of its own, and sends its ``user_logged_in`` once, when the last
+stage is passed. Its box is only seen at the password stage, and allauth
+keeps the answer nowhere but in the session expiry it sets. So the answer is
+noted in the session at the password stage, and acted on when the login
+completes: a password alone never earns a token when a second factor is
+still to come.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account import app_settings as account_settings
+from django import forms
+from django.http import HttpRequest
+
+from rememberme import forget, remember, sessions
+from rememberme.policy import get_policy
+from rememberme.state import get_state
+
+__all__ = ["REMEMBER_KEY", "complete_login", "note_remember_box", "wants_remembering"]
+
+#: Session key of the box's answer, between the password stage and the end
+#: of the login.
+REMEMBER_KEY = "_rememberme_allauth_remember"
+
+# allauth's LoginForm field.
+_BOX = "remember"
+
+
+def note_remember_box(
+    sender: Any, request: HttpRequest, method: str, **kwargs: Any
+) -> None:
+    """At the password stage of a login, note whether the box was ticked."""
+    user = getattr(request, "user", None)
+    if method != "password" or user is None or user.is_authenticated:
+        # Another kind of stage, or a re-authentication: not a login.
+        return
+    ticked = forms.CheckboxInput().value_from_datadict(request.POST, {}, _BOX)
+    request.session[REMEMBER_KEY] = bool(ticked)
+
+
+def wants_remembering(request: HttpRequest) -> bool:
+    """
+    Return whether the login that completes on ``request`` is to be
+    remembered: ``ACCOUNT_SESSION_REMEMBER`` if set (allauth then shows no
+    box), else the box's answer noted at the password stage; a login
+    without a password stage (a code, a social account) is not remembered.
+    """
+    noted = request.session.pop(REMEMBER_KEY, False)
+    setting = account_settings.SESSION_REMEMBER
+    return bool(noted) if setting is None else bool(setting)
+
+
+def complete_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """When allauth's login completes, remember the browser or make the session short."""
+    state = get_state(request)
+    policy = get_policy()
+    if wants_remembering(request) and remember(request) is not None:
+        age = policy.session_age(user)
+    else:
+        forget(request)
+        age = policy.unremembered_session_age(user)
+        sessions.apply_session_age(request.session, age)
+    # allauth's form sets its own expiry after this signal.
+    state.keep_session_age(age)
