@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,6 +17,11 @@ class RememberMeConfig(AppConfig):
         from . import checks, freshness, lockout, receivers
 
         checks.register()
+        if apps.is_installed("user_sessions"):
+            # django-user-sessions' "delete session" revokes the session's token.
+            from .contrib import user_sessions
+
+            user_sessions.connect()
         user_logged_in.connect(
             receivers.revoke_foreign_token_on_login, dispatch_uid="rememberme.login"
         )

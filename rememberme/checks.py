@@ -23,6 +23,8 @@ __all__ = ["register"]
 MIDDLEWARE_PATH = "rememberme.middleware.RememberMeMiddleware"
 AUTH_MIDDLEWARE_PATH = "django.contrib.auth.middleware.AuthenticationMiddleware"
 SESSION_MIDDLEWARE_PATH = "django.contrib.sessions.middleware.SessionMiddleware"
+# django-user-sessions replaces django.contrib.sessions, app and middleware.
+USER_SESSIONS_MIDDLEWARE_PATH = "user_sessions.middleware.SessionMiddleware"
 
 _ARGON2_MINIMUMS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
@@ -57,7 +59,10 @@ def check_installation(app_configs: Sequence[Any] | None = None, **kwargs: Any) 
     ours = _middleware_index(MIDDLEWARE_PATH)
     auth = _middleware_index(AUTH_MIDDLEWARE_PATH)
     session = _middleware_index(SESSION_MIDDLEWARE_PATH)
-    if "django.contrib.sessions" not in settings.INSTALLED_APPS or session is None:
+    if session is None and "user_sessions" in settings.INSTALLED_APPS:
+        session = _middleware_index(USER_SESSIONS_MIDDLEWARE_PATH)
+    sessions_app = {"django.contrib.sessions", "user_sessions"} & set(settings.INSTALLED_APPS)
+    if not sessions_app or session is None:
         errors.append(
             checks.Error(
                 "django-rememberme needs Django's sessions.",

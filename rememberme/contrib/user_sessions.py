@@ -35,12 +35,16 @@ def revoke_token_of_deleted_session(sender: Any, instance: Any, **kwargs: Any) -
     token_id = token_of_deleted_session(instance)
     if token_id is None:
         return
-    # A new key for the same session (login() over a signed-in session,
-    # update_session_auth_hash(), re-authentication): cycle_key() writes the
-    # copy before it deletes the original, so the token still has a session.
-    others = sender.objects.filter(
-        user_id=instance.user_id, expire_date__gt=timezone.now()
+    # A new key for the same session (update_session_auth_hash(), a
+    # re-authentication): cycle_key() saves the copy, then deletes the
+    # original. The token then still has a session saved since this one, so
+    # it is not signed out. (Nor is it when this is a stale session that its
+    # browser has already replaced through a restore.)
+    newer = sender.objects.filter(
+        user_id=instance.user_id,
+        expire_date__gt=timezone.now(),
+        last_activity__gte=instance.last_activity,
     ).exclude(pk=instance.pk)
-    if any(sessions.linked_token_id(other.get_decoded()) == token_id for other in others):
+    if any(sessions.linked_token_id(other.get_decoded()) == token_id for other in newer):
         return
     revoke_token(token_id)
