@@ -60,7 +60,6 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memor
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_URL = "/static/"
 LOGIN_REDIRECT_URL = "/whoami/"
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_EMAIL_VERIFICATION = "none"

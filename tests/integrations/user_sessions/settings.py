@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
+# django-user-sessions 2.0 reads its version through pkg_resources, which
+# warns that it is deprecated (and warnings are errors here): load it once,
+# quietly, before Django imports the app.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    import pkg_resources  # noqa: F401
+
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 USE_TZ = True
@@ -48,6 +57,5 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memor
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_URL = "/static/"
 LOGIN_REDIRECT_URL = "/whoami/"
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGIN_URL = "rememberme:login"
 LOGOUT_REDIRECT_URL = "/whoami/"
