@@ -17,6 +17,7 @@ from typing import Any
 from allauth.account import app_settings as account_settings
 from django import forms
 from django.http import HttpRequest
+from django.utils.datastructures import MultiValueDict
 
 from rememberme import forget, remember, sessions
 from rememberme.policy import get_policy
@@ -32,15 +33,13 @@ REMEMBER_KEY = "_rememberme_allauth_remember"
 _BOX = "remember"
 
 
-def note_remember_box(
-    sender: Any, request: HttpRequest, method: str, **kwargs: Any
-) -> None:
+def note_remember_box(sender: Any, request: HttpRequest, method: str, **kwargs: Any) -> None:
     """At the password stage of a login, note whether the box was ticked."""
     user = getattr(request, "user", None)
     if method != "password" or user is None or user.is_authenticated:
         # Another kind of stage, or a re-authentication: not a login.
         return
-    ticked = forms.CheckboxInput().value_from_datadict(request.POST, {}, _BOX)
+    ticked = forms.CheckboxInput().value_from_datadict(request.POST, MultiValueDict(), _BOX)
     request.session[REMEMBER_KEY] = bool(ticked)
 
 

@@ -76,9 +76,7 @@ def test_account_session_remember_false_ignores_the_box(client: Client, user, se
     assert not RememberToken.objects.exists()
 
 
-def test_mfa_login_is_remembered_once_the_code_is_given(
-    client: Client, user, totp_secret
-) -> None:
+def test_mfa_login_is_remembered_once_the_code_is_given(client: Client, user, totp_secret) -> None:
     response = allauth_login(client, remember=True)
     assert response["Location"] == "/accounts/2fa/authenticate/"
     # The password alone signs nobody in, and earns no token.

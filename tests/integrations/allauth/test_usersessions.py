@@ -1,4 +1,4 @@
-"""allauth.usersessions: "sign out other sessions" reaches remembered browsers; restores are listed."""
+"""allauth.usersessions: its sign-out reaches remembered browsers; restores are listed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The how-to's DRF login endpoint: session authentication, remember-me through rememberme.login()."""
+"""The how-to's DRF login endpoint: session authentication, remember-me by rememberme.login()."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""django-user-sessions as the session app: no false check, its "delete session" reaches the token."""
+"""django-user-sessions as the session app: no false check; "delete session" reaches the token."""
 
 from __future__ import annotations
 
