@@ -33,33 +33,40 @@ REMEMBER_KEY = "_rememberme_allauth_remember"
 _BOX = "remember"
 
 
-def note_remember_box(sender: Any, request: HttpRequest, method: str, **kwargs: Any) -> None:
+def note_remember_box(
+    sender: Any, request: HttpRequest, user: Any, method: str, **kwargs: Any
+) -> None:
     """At the password stage of a login, note whether the box was ticked."""
-    user = getattr(request, "user", None)
-    if method != "password" or user is None or user.is_authenticated:
+    current = getattr(request, "user", None)
+    if method != "password" or current is None or current.is_authenticated:
         # Another kind of stage, or a re-authentication: not a login.
         return
     ticked = forms.CheckboxInput().value_from_datadict(request.POST, MultiValueDict(), _BOX)
-    request.session[REMEMBER_KEY] = bool(ticked)
+    request.session[REMEMBER_KEY] = [str(user.pk), bool(ticked)]
 
 
-def wants_remembering(request: HttpRequest) -> bool:
+def wants_remembering(request: HttpRequest, user: Any) -> bool:
     """
-    Return whether the login that completes on ``request`` is to be
-    remembered: ``ACCOUNT_SESSION_REMEMBER`` if set (allauth then shows no
-    box), else the box's answer noted at the password stage; a login
-    without a password stage (a code, a social account) is not remembered.
+    Return whether the login of ``user`` that completes on ``request`` is to
+    be remembered: ``ACCOUNT_SESSION_REMEMBER`` if set (allauth then shows
+    no box), else the box's answer noted at this user's password stage; a
+    login without a password stage (a code, a social account) is not
+    remembered.
     """
-    noted = request.session.pop(REMEMBER_KEY, False)
+    noted = request.session.pop(REMEMBER_KEY, None)
     setting = account_settings.SESSION_REMEMBER
-    return bool(noted) if setting is None else bool(setting)
+    if setting is not None:
+        return bool(setting)
+    # Noted for this user, not at the password stage of an abandoned login
+    # of someone else in the same browser.
+    return noted == [str(user.pk), True]
 
 
 def complete_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     """When allauth's login completes, remember the browser or make the session short."""
     state = get_state(request)
     policy = get_policy()
-    if wants_remembering(request) and remember(request) is not None:
+    if wants_remembering(request, user) and remember(request) is not None:
         age = policy.session_age(user)
     else:
         forget(request)

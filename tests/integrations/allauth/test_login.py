@@ -143,3 +143,22 @@ def test_a_later_unticked_login_forgets_the_browser(client: Client, user) -> Non
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert not RememberToken.objects.active().exists()
+
+
+def test_an_abandoned_login_does_not_remember_the_next_user(
+    client: Client, user, totp_secret
+) -> None:
+    # Alice ticks the box, then leaves at the MFA stage; someone else signs
+    # up in the same browser (a login with no password stage).
+    allauth_login(client, remember=True)
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "carol",
+            "password1": "a long new passphrase",
+            "password2": "a long new passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert whoami(client)["user"] == "carol"
+    assert not RememberToken.objects.exists()
