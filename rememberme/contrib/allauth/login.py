@@ -19,7 +19,7 @@ from django import forms
 from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 
-from rememberme import forget, remember, sessions
+import rememberme
 from rememberme.policy import get_policy
 from rememberme.state import get_state
 
@@ -64,13 +64,9 @@ def wants_remembering(request: HttpRequest, user: Any) -> bool:
 
 def complete_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     """When allauth's login completes, remember the browser or make the session short."""
-    state = get_state(request)
+    # allauth has called Django's login() already: this does the rest.
+    token = rememberme.login(request, user, remember=wants_remembering(request, user))
     policy = get_policy()
-    if wants_remembering(request, user) and remember(request) is not None:
-        age = policy.session_age(user)
-    else:
-        forget(request)
-        age = policy.unremembered_session_age(user)
-        sessions.apply_session_age(request.session, age)
+    age = policy.session_age(user) if token else policy.unremembered_session_age(user)
     # allauth's form sets its own expiry after this signal.
-    state.keep_session_age(age)
+    get_state(request).keep_session_age(age)
