@@ -8,17 +8,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-import rememberme
 from rememberme.models import RememberToken
 from tests.conftest import PASSWORD, close_browser, token_cookie
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        not hasattr(rememberme, "login"),
-        reason="the recipe calls rememberme.login(), which this checkout does not have yet",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
