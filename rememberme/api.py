@@ -53,7 +53,7 @@ def remember(request: HttpRequest) -> RememberToken | None:
     backend = request.session.get(BACKEND_SESSION_KEY)
     if not backend:
         raise ValueError("remember() needs a session made by django.contrib.auth.login().")
-    _revoke_this_browsers_token(request, RevokeReason.LOGOUT)
+    forget_browser(request, RevokeReason.LOGOUT)
     policy = get_policy()
     if not policy.can_remember(user, request):
         sessions.apply_session_age(request.session, policy.unremembered_session_age(user))
@@ -125,7 +125,7 @@ def forget(request: HttpRequest) -> None:
     forgets the browser by itself).
     """
     get_state(request)
-    _revoke_this_browsers_token(request, RevokeReason.LOGOUT)
+    forget_browser(request, RevokeReason.LOGOUT)
 
 
 def revoke_user_tokens(user: Any, *, reason: str, keep: RememberToken | None = None) -> int:
@@ -164,7 +164,11 @@ def this_browsers_token(request: HttpRequest) -> RememberToken | None:
     return RememberToken.objects.filter(selector=state.cookie.selector, user_id=user.pk).first()
 
 
-def _revoke_this_browsers_token(request: HttpRequest, reason: str) -> RememberToken | None:
+def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:
+    """
+    Revoke this browser's token for ``reason``, delete its cookie on the
+    response and unlink the session from it; return the token, if any.
+    """
     token = this_browsers_token(request)
     if token is not None:
         token.revoke(reason, request=request)

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig, apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext_lazy as _
+
+from . import checks
 
 
 class RememberMeConfig(AppConfig):
@@ -10,11 +15,9 @@ class RememberMeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.signals import user_logged_in, user_logged_out
-        from django.db.models.signals import post_save, pre_save
-
-        from . import checks, freshness, lockout, receivers
+        # These use the models (directly or through django.contrib.auth's
+        # views), which cannot be imported before the app registry is ready.
+        from . import freshness, lockout, receivers
 
         checks.register()
         if apps.is_installed("user_sessions"):

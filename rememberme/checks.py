@@ -16,7 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .conf import app_settings
+from .conf import DEFAULT_POLICY, app_settings
+from .policy import get_policy
 
 __all__ = ["register"]
 
@@ -163,9 +164,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
 
 
 def _check_policy() -> list[Any]:
-    from .policy import DEFAULT_POLICY, get_policy
-
-    path = getattr(settings, "REMEMBERME_POLICY", DEFAULT_POLICY)
+    path = app_settings.configured("REMEMBERME_POLICY")
     try:
         if not isinstance(path, str):
             raise TypeError("not a dotted path")
@@ -183,7 +182,7 @@ def _check_policy() -> list[Any]:
 
 
 def _check_persistent_keys() -> list[Any]:
-    keys = getattr(settings, "REMEMBERME_PERSISTENT_SESSION_KEYS", ())
+    keys = app_settings.configured("REMEMBERME_PERSISTENT_SESSION_KEYS")
     if isinstance(keys, (list, tuple)) and all(isinstance(key, str) for key in keys):
         return _check_proof_keys(keys)
     return [
@@ -218,7 +217,7 @@ def _check_proof_keys(keys: Sequence[str]) -> list[Any]:
 
 
 def _check_argon2_params() -> list[Any]:
-    params = getattr(settings, "REMEMBERME_ARGON2_PARAMS", {})
+    params = app_settings.configured("REMEMBERME_ARGON2_PARAMS")
     if not isinstance(params, dict):
         return [
             checks.Error(

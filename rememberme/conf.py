@@ -17,7 +17,17 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
-__all__ = ["app_settings", "to_timedelta"]
+__all__ = ["DEFAULT_POLICY", "app_settings", "to_timedelta"]
+
+DEFAULT_POLICY = "rememberme.policy.RememberMePolicy"
+
+# The defaults of the settings that the system checks validate as the
+# project wrote them (see Settings.configured()).
+_RAW_DEFAULTS: dict[str, Any] = {
+    "REMEMBERME_POLICY": DEFAULT_POLICY,
+    "REMEMBERME_PERSISTENT_SESSION_KEYS": (),
+    "REMEMBERME_ARGON2_PARAMS": {},
+}
 
 
 def to_timedelta(value: Any, name: str, *, allow_none: bool = False) -> datetime.timedelta | None:
@@ -64,6 +74,10 @@ def _required(value: datetime.timedelta | None) -> datetime.timedelta:
 class Settings:
     """Typed, lazily read ``REMEMBERME_*`` settings."""
 
+    def configured(self, name: str) -> Any:
+        """Return setting ``name`` as the project wrote it, or its default (for checks)."""
+        return _read(name, _RAW_DEFAULTS[name])
+
     @property
     def COOKIE_NAME(self) -> str:
         return str(_read("REMEMBERME_COOKIE_NAME", "rememberme"))
@@ -103,11 +117,11 @@ class Settings:
     @property
     def POLICY(self) -> str:
         # Per-user rules; see rememberme/policy.py.
-        return str(_read("REMEMBERME_POLICY", "rememberme.policy.RememberMePolicy"))
+        return str(self.configured("REMEMBERME_POLICY"))
 
     @property
     def PERSISTENT_SESSION_KEYS(self) -> tuple[str, ...]:
-        return tuple(_read("REMEMBERME_PERSISTENT_SESSION_KEYS", ()))
+        return tuple(self.configured("REMEMBERME_PERSISTENT_SESSION_KEYS"))
 
     @property
     def COOKIE_SECURE(self) -> bool:
@@ -169,7 +183,7 @@ class Settings:
         # restore spends well under the 5 ms budget on it. See
         # docs/performance.rst for the measurements.
         params = {"time_cost": 1, "memory_cost": 2048, "parallelism": 1}
-        params.update(_read("REMEMBERME_ARGON2_PARAMS", {}))
+        params.update(self.configured("REMEMBERME_ARGON2_PARAMS"))
         return params
 
 

@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.generic import TemplateView
 
-from .api import _revoke_this_browsers_token, this_browsers_token
+from .api import forget_browser, this_browsers_token
 from .models import RememberToken, RevokeReason
 from .useragents import describe
 
@@ -102,7 +102,7 @@ class DevicesView(LoginRequiredMixin, TemplateView):
             return HttpResponseBadRequest(_("No browser was chosen."))
         current = this_browsers_token(request)
         if current is not None and current.pk == token_id:
-            _revoke_this_browsers_token(request, RevokeReason.USER)
+            forget_browser(request, RevokeReason.USER)
             messages.success(
                 request, _("This browser no longer remembers you."), fail_silently=True
             )

@@ -26,14 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
 
-from .conf import app_settings
+from .conf import DEFAULT_POLICY, app_settings
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
 __all__ = ["DEFAULT_POLICY", "RememberMePolicy", "get_policy"]
-
-DEFAULT_POLICY = "rememberme.policy.RememberMePolicy"
 
 
 class RememberMePolicy:

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import get_hasher, identify_hasher
 from django.http import HttpRequest
 
 from . import signals
-from .api import _revoke_this_browsers_token
+from .api import forget_browser
 from .crypto import password_fingerprint, password_fingerprint_matches
 from .models import RememberToken, RevokeReason
 from .state import find_state
@@ -48,7 +48,7 @@ def forget_on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwar
     """Every ``logout()`` revokes this browser's token and deletes its cookie."""
     if request is None:
         return
-    token = _revoke_this_browsers_token(request, RevokeReason.LOGOUT)
+    token = forget_browser(request, RevokeReason.LOGOUT)
     signals.session_ended.send(
         sender=RememberToken, request=request, user=user, token=token, reason="logout"
     )
