@@ -17,7 +17,7 @@ from django.urls import include, path
 from rememberme import signals
 from rememberme.admin import RememberTokenInline
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, login, whoami
+from tests.helpers import PASSWORD, login, whoami
 
 pytestmark = pytest.mark.django_db
 

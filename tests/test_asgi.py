@@ -29,7 +29,7 @@ from django.test import AsyncClient
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken, RevokeReason
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 T0 = datetime.datetime(2026, 7, 1, 8, 0, 0)
 

@@ -19,7 +19,7 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.checks import check_cookie
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 from rememberme.models import RememberToken
 from rememberme.useragents import describe
-from tests.conftest import close_browser, login, whoami
+from tests.helpers import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 

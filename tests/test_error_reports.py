@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import include, path
 from django.views.debug import ExceptionReporter
 
-from tests.conftest import parsed, token_cookie
+from tests.helpers import parsed, token_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, token_cookie, whoami
+from tests.helpers import close_browser, login, token_cookie, whoami
 from tests.engines import session_cookie
 
 pytestmark = pytest.mark.django_db

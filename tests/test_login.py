@@ -14,7 +14,7 @@ from rememberme import signals
 from rememberme.crypto import parse_cookie_value, verify_verifier
 from rememberme.forms import RememberMeAuthenticationForm
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, login, receiving, token_cookie
+from tests.helpers import PASSWORD, login, receiving, token_cookie
 
 pytestmark = pytest.mark.django_db
 

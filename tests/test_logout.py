@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory
 from django.urls import include, path
 
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, whoami
+from tests.helpers import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 

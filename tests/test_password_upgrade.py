@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.test import Client
 
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, close_browser, login, whoami
+from tests.helpers import PASSWORD, close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from freezegun import freeze_time
 
 from rememberme.models import RememberToken
 from rememberme.policy import RememberMePolicy, get_policy
-from tests.conftest import close_browser, login, token_cookie, whoami
+from tests.helpers import close_browser, login, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def staff(user: Any) -> Any:
 
 @pytest.fixture
 def short(django_user_model: Any) -> Any:
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     return django_user_model.objects.create_user("shorty", "s@example.com", PASSWORD)
 

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from rememberme import crypto, signals
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, close_browser, login, parsed, receiving, token_cookie, whoami
+from tests.helpers import PASSWORD, close_browser, login, parsed, receiving, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 

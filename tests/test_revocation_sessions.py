@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken, RevokeReason
-from tests.conftest import close_browser, login, whoami
+from tests.helpers import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,7 @@ from rememberme.crypto import SELECTOR_LENGTH, VERIFIER_LENGTH, parse_cookie_val
 from rememberme.models import RememberToken
 from rememberme.state import RequestState
 from rememberme.tokens import Outcome, Verdict, check_token
-from tests.conftest import PASSWORD, close_browser, login, token_cookie
+from tests.helpers import PASSWORD, close_browser, login, token_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, token_cookie, whoami
+from tests.helpers import close_browser, login, token_cookie, whoami
 from tests.engines import engine, moves_time, session_cookie
 
 __all__ = ["engine"]

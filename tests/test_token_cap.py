@@ -15,7 +15,7 @@ from django.utils import timezone
 from rememberme import signals
 from rememberme.checks import check_settings
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, whoami
+from tests.helpers import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 

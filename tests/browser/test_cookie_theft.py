@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from rememberme.models import RememberToken, RevokeReason
-from tests.browser.test_restart import sign_in, whoami
+from tests.browser.helpers import sign_in, whoami
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

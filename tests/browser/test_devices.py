@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_restart import sign_in, whoami
+from tests.browser.helpers import sign_in, whoami
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import sign_in, whoami
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base_url: str, *, remember: bool) -> None:
-    page.goto(base_url + "/accounts/login/?next=/whoami/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    if remember:
-        page.check("input[name=remember_me]")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/whoami/")
-
-
-def whoami(page, base_url: str) -> dict:
-    page.goto(base_url + "/whoami/")
-    return page.evaluate("() => JSON.parse(document.body.innerText)")
 
 
 @pytest.mark.usefixtures("_browser_close_sessions")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_restart import sign_in
+from tests.browser.helpers import sign_in
 
 pytestmark = [
     pytest.mark.browser,

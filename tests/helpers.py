@@ -1,0 +1,71 @@
+"""Helpers the tests import; fixtures live in ``conftest.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.dispatch import Signal
+from django.test import Client
+
+from rememberme.conf import app_settings
+from rememberme.crypto import CookieValue, parse_cookie_value
+
+__all__ = [
+    "PASSWORD",
+    "close_browser",
+    "login",
+    "parsed",
+    "receiving",
+    "token_cookie",
+    "whoami",
+]
+
+PASSWORD = "correct horse battery staple"
+
+
+@contextmanager
+def receiving(signal: Signal) -> Iterator[list[dict[str, Any]]]:
+    """Collect the keyword arguments of every sending of ``signal``."""
+    calls: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    signal.connect(receiver, weak=False)
+    try:
+        yield calls
+    finally:
+        signal.disconnect(receiver)
+
+
+def login(client: Client, username: str = "alice", *, remember: bool = True, **extra: Any) -> Any:
+    """Sign in through the bundled login view; return the response."""
+    data = {"username": username, "password": PASSWORD}
+    if remember:
+        data["remember_me"] = "on"
+    return client.post("/accounts/login/", data, **extra)
+
+
+def token_cookie(client: Client) -> str | None:
+    morsel = client.cookies.get(app_settings.COOKIE_NAME)
+    return morsel.value if morsel is not None and morsel.value else None
+
+
+def parsed(cookie: str | None) -> CookieValue:
+    """Return the parsed token cookie, failing the test if it is not one."""
+    value = parse_cookie_value(cookie)
+    assert value is not None, "not a token cookie"
+    return value
+
+
+def close_browser(client: Client) -> None:
+    """Drop the session cookie, as a browser does at close for a session cookie."""
+    client.cookies.pop(settings.SESSION_COOKIE_NAME, None)
+
+
+def whoami(client: Client) -> dict[str, Any]:
+    result: dict[str, Any] = client.get("/whoami/").json()
+    return result
