@@ -1,34 +1,32 @@
 """
-The Django version matrix: the main test suite (SQLite) once per supported
-Django, each on its own Python.
+Every task of the project, as nox sessions; ``scripts/dev.py`` is their
+zero-dependency front:
 
-    python3 scripts/dev.py matrix            # every session
-    python3 scripts/dev.py matrix -s "tests-4.2"
+    python3 scripts/dev.py tests -q tests/test_restore.py   # = nox -s tests -- -q ...
+    python3 scripts/dev.py "matrix(4.2)"                    # one Django of the matrix
+    python3 scripts/dev.py integrations allauth             # one integration suite
 
-The integration suites (``tests/integrations/<app>/``, each against the real
-third-party package) run in the session "integrations":
+``nox --list`` shows them all. Virtual environments (``.nox/<session>``) are
+reused, and a session reinstalls only when ``pyproject.toml`` or what it
+installs changes, so a second run costs only the task itself.
 
-    python3 scripts/dev.py matrix -s integrations               # every suite
-    python3 scripts/dev.py matrix -s integrations -- allauth    # just one
-
-Interpreters are found on ``PATH`` or under ``~/.pyenv/versions/``. Virtual
-environments (``.nox/``) are reused, and a session reinstalls only when
-``pyproject.toml`` or its Django line changes, so a second run costs just
-the tests.
+A new session is one decorated function that calls :func:`install` with the
+extras it needs, then runs its command.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).resolve().parent
 
-# (Django release line, Python): the oldest Python for the oldest Django,
-# the newest Pythons for the newest Django.
+# (Django release line, Python) for the matrix: the oldest Python for the
+# oldest Django, the newest Pythons for the newest Django.
 MATRIX = [
     ("4.2", "3.10"),
     ("5.2", "3.11"),
@@ -36,9 +34,58 @@ MATRIX = [
     ("6.1", "3.13"),
 ]
 
+DEMO_URL = "http://127.0.0.1:8000/"
+DEMO_USER = ("demo", "remember-me-demo")
+
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["tests"]
+
+
+def install(session: nox.Session, *extras: str, packages: tuple[str, ...] = ()) -> None:
+    """
+    Install the project (editable) with ``extras``, plus ``packages``, into
+    the session's virtualenv; skip it when nothing changed since last time.
+    """
+    spec = ".[" + ",".join(sorted(extras)) + "]" if extras else "."
+    requirements = ["-e", spec, *packages]
+    # Requirement files ("-r", path) count by their contents.
+    files = [ROOT / "pyproject.toml"]
+    files += [ROOT / path for flag, path in zip(requirements, requirements[1:]) if flag == "-r"]
+    fingerprint = hashlib.sha256(
+        b"".join(path.read_bytes() for path in files) + repr(requirements).encode()
+    ).hexdigest()
+    location = getattr(session.virtualenv, "location", None)
+    stamp = Path(location) / ".rememberme-installed" if location else None
+    if stamp is not None and stamp.exists() and stamp.read_text().strip() == fingerprint:
+        return
+    session.install("--quiet", *requirements)
+    if stamp is not None:
+        stamp.write_text(fingerprint + "\n")
+
+
+def pytest(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
+    session.run("python", "-m", "pytest", *args, *session.posargs, env=env)
+
+
+@nox.session(python=None)
+def tests(session: nox.Session) -> None:
+    """Run the test suite on SQLite, on the Python that runs nox (the README's command)."""
+    install(session, "test", "postgres")
+    pytest(session)
+
+
+@nox.session(python=None)
+def postgres(session: nox.Session) -> None:
+    """Run the test suite on PostgreSQL, with the cache session engine on Redis."""
+    install(session, "test", "postgres")
+    env = {
+        "REMEMBERME_TEST_POSTGRES": "1",
+        "REMEMBERME_TEST_REDIS": os.environ.get(
+            "REMEMBERME_TEST_REDIS", "redis://127.0.0.1:6379/2"
+        ),
+    }
+    pytest(session, "-p", "no:cacheprovider", env=env)
 
 
 def _interpreter(version: str) -> str:
@@ -48,48 +95,25 @@ def _interpreter(version: str) -> str:
     return str(candidates[-1]) if candidates else version
 
 
-def _install(session: nox.Session, django: str) -> None:
-    """Install the project and its test extra with ``django``, once per change."""
-    spec = f"Django~={django}.0"
-    fingerprint = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + spec.encode()
-    ).hexdigest()
-    location = getattr(session.virtualenv, "location", None)
-    stamp = Path(location) / ".rememberme-installed" if location else None
-    if stamp is not None and stamp.exists() and stamp.read_text().strip() == fingerprint:
-        return
-    session.install("--quiet", "-e", ".[test]", spec)
-    if stamp is not None:
-        stamp.write_text(fingerprint + "\n")
-
-
 @nox.session
 @nox.parametrize(
     ("django", "python"),
     [(django, _interpreter(python)) for django, python in MATRIX],
-    ids=[f"{django}-py{python}" for django, python in MATRIX],
+    ids=[django for django, _ in MATRIX],
 )
-def tests(session: nox.Session, django: str) -> None:
-    """Run the main suite on SQLite against one Django release line."""
-    _install(session, django)
+def matrix(session: nox.Session, django: str) -> None:
+    """Run the suite on SQLite against one supported Django, on its own Python."""
+    install(session, "test", packages=(f"Django~={django}.0",))
     session.run(
         "python", "-c", "import django, sys; print('Django', django.get_version(), sys.version)"
     )
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        *session.posargs,
-        # SQLite only, and lighter fuzzing: the full runs are the main legs'.
-        env={
-            "REMEMBERME_TEST_POSTGRES": "",
-            "REMEMBERME_FUZZ_EXAMPLES": "1000",
-            "REMEMBERME_FUZZ_MACHINES": "15",
-        },
-    )
+    # SQLite only, and light fuzzing: the full runs are the main legs'.
+    env = {
+        "REMEMBERME_TEST_POSTGRES": "",
+        "REMEMBERME_FUZZ_EXAMPLES": "1000",
+        "REMEMBERME_FUZZ_MACHINES": "15",
+    }
+    pytest(session, "-q", "-p", "no:cacheprovider", env=env)
 
 
 INTEGRATIONS = ROOT / "tests" / "integrations"
@@ -116,17 +140,8 @@ def integrations(session: nox.Session) -> None:
     unknown = sorted(set(selected) - set(apps))
     if unknown:
         session.error(f"No integration suite {', '.join(unknown)}; there are: {', '.join(apps)}.")
-    requirements = [INTEGRATIONS / app / "requirements.txt" for app in apps]
-    fingerprint = hashlib.sha256(
-        b"".join(path.read_bytes() for path in [ROOT / "pyproject.toml", *requirements])
-    ).hexdigest()
-    location = getattr(session.virtualenv, "location", None)
-    stamp = Path(location) / ".rememberme-integrations" if location else None
-    if stamp is None or not stamp.exists() or stamp.read_text().strip() != fingerprint:
-        args = [arg for path in requirements for arg in ("-r", str(path))]
-        session.install("--quiet", "-e", ".[test,browser]", *args)
-        if stamp is not None:
-            stamp.write_text(fingerprint + "\n")
+    requirements = [f"tests/integrations/{app}/requirements.txt" for app in apps]
+    install(session, "test", "browser", packages=tuple(a for r in requirements for a in ("-r", r)))
     browser = Path(os.environ.get("REMEMBERME_CHROMIUM", "/usr/bin/chromium")).exists()
     for app in selected:
         session.log(f"integration: {app}")
@@ -144,3 +159,82 @@ def integrations(session: nox.Session) -> None:
             *(["-m", "browser or not browser"] if browser else []),
             env={"REMEMBERME_INTEGRATION": app, "REMEMBERME_TEST_POSTGRES": ""},
         )
+
+
+@nox.session(python=None)
+def browser(session: nox.Session) -> None:
+    """Run the real-browser tests (Playwright driving Debian's Chromium)."""
+    install(session, "test", "browser")
+    pytest(session, "-m", "browser", "tests/browser")
+
+
+@nox.session(python=None)
+def lint(session: nox.Session) -> None:
+    """Check the code with ruff (lint rules and formatting)."""
+    install(session, "test", "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=None)
+def types(session: nox.Session) -> None:
+    """Type-check the package (strict) and the tests with mypy."""
+    install(session, "test", "lint")
+    session.run("mypy", "rememberme", "tests")
+
+
+@nox.session(python=None)
+def docs(session: nox.Session) -> None:
+    """Build the documentation; warnings are errors."""
+    if not shutil.which("dot"):
+        session.error("The diagrams need Graphviz's dot: apt-get install graphviz.")
+    install(session, "docs")
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html",
+        *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(python=None)
+def package(session: nox.Session) -> None:
+    """Build the sdist and the wheel, and check they carry every data file."""
+    install(session, packages=("build",))
+    shutil.rmtree(ROOT / "dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist", ".")
+    session.run("python", "scripts/check_dist.py", "dist")
+
+
+@nox.session(python=None)
+def messages(session: nox.Session) -> None:
+    """Update the French and German catalogues from the code, then compile them."""
+    install(session, "test")
+    env = {"PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    with session.chdir(ROOT / "rememberme"):
+        session.run(
+            "django-admin", "makemessages", "-l", "fr", "-l", "de", "--no-obsolete",
+            "--no-location", env=env,
+        )  # fmt: skip
+        session.run("django-admin", "compilemessages", env=env)
+
+
+@nox.session(python=None)
+def bench(session: nox.Session) -> None:
+    """Run the benchmark (``--quick`` for CI); see docs/performance.rst."""
+    install(session, "test", "postgres")
+    session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(python=None)
+def demo(session: nox.Session) -> None:
+    """Run the demo site on SQLite with a demo user, in the foreground."""
+    install(session)
+    manage = str(ROOT / "example" / "manage.py")
+    session.run("python", manage, "migrate", "--verbosity", "0")
+    session.run("python", manage, "ensure_demo_user", *DEMO_USER)
+    print(
+        f"\n  Demo site: {DEMO_URL}\n"
+        f"  Sign in as {DEMO_USER[0]!r} with the password {DEMO_USER[1]!r}.\n"
+        "  Tick 'Remember me', close the browser, come back: you are still signed in.\n",
+        flush=True,
+    )
+    session.run("python", manage, "runserver", "127.0.0.1:8000", *session.posargs)

@@ -16,8 +16,8 @@ from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.models import RememberToken
-from tests.helpers import close_browser, login, token_cookie, whoami
 from tests.engines import engine, moves_time, session_cookie
+from tests.helpers import close_browser, login, token_cookie, whoami
 
 __all__ = ["engine"]
 

@@ -14,8 +14,8 @@ from freezegun import freeze_time
 
 from rememberme import expiry, signals
 from rememberme.models import RememberToken
-from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
 from tests.engines import count_saves, engine, moves_time, session_cookie, set_cookies
+from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
 
 __all__ = ["engine"]
 

@@ -39,7 +39,8 @@ if not shutil.which(CHROMIUM):
 # the whole session, which makes Django refuse the (synchronous) ORM calls
 # of fixtures and tests. Those calls really are synchronous, so the check is
 # lifted; it is why browser tests run in a pytest process of their own
-# (``python3 scripts/dev.py browser``), never beside the ASGI tests.
+# (``python3 scripts/dev.py browser``, the nox session ``browser``), never
+# beside the ASGI tests.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
