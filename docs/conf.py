@@ -23,9 +23,12 @@ version = release
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.graphviz",
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
 ]
+# Diagrams are drawn at build time by Graphviz's dot (apt-get install graphviz).
+graphviz_output_format = "svg"
 intersphinx_mapping = {}
 autodoc_typehints = "description"
 html_theme = "furo"
