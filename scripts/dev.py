@@ -36,7 +36,9 @@ def ensure_nox() -> None:
     if stamp.exists() and stamp.read_text().strip() == fingerprint:
         return
     print(f"Creating a virtual environment with nox in {VENV} ...", flush=True)
-    venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    # An older .venv (another Python, or the project installed in it) is
+    # replaced; a directory that is not a virtualenv is left alone.
+    venv.EnvBuilder(with_pip=True, clear=(VENV / "pyvenv.cfg").exists()).create(VENV)
     command = [str(PYTHON), "-m", "pip", "install", "--quiet", NOX_REQUIREMENT]
     if subprocess.run(command, check=False).returncode:
         raise SystemExit(f"Could not install {NOX_REQUIREMENT} into {VENV}.")
