@@ -18,7 +18,7 @@ from freezegun import freeze_time
 import rememberme
 from rememberme.decorators import fresh_login_required
 from rememberme.mixins import FreshLoginRequiredMixin
-from tests.conftest import PASSWORD, close_browser, login, receiving, whoami
+from tests.helpers import PASSWORD, close_browser, login, receiving, whoami
 from tests.urls import whoami as whoami_view
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_freshness")]

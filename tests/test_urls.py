@@ -7,7 +7,7 @@ import types
 import pytest
 from django.urls import NoReverseMatch, include, path, reverse
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.urls import whoami
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.test import Client
 
 import rememberme
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from freezegun import freeze_time
 
 from rememberme import checks
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, close_browser, token_cookie
+from tests.helpers import PASSWORD, close_browser, token_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import rememberme
 from rememberme import checks
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, close_browser, token_cookie
+from tests.helpers import PASSWORD, close_browser, token_cookie
 from tests.integrations.two_factor import urls as site_urls
 
 pytestmark = pytest.mark.django_db
