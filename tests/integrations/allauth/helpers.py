@@ -11,7 +11,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def totp_code(secret: str) -> str:

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.integrations.allauth.helpers import totp_code
 
 CHROMIUM = os.environ.get("REMEMBERME_CHROMIUM", "/usr/bin/chromium")

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, token_cookie, whoami
+from tests.helpers import close_browser, token_cookie, whoami
 from tests.integrations.allauth.helpers import allauth_login, totp_code
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, whoami
+from tests.helpers import close_browser, whoami
 from tests.integrations.allauth.helpers import allauth_login
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, close_browser, token_cookie
+from tests.helpers import PASSWORD, close_browser, token_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from user_sessions.models import Session
 
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, whoami
+from tests.helpers import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 
