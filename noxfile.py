@@ -17,6 +17,7 @@ extras it needs, then runs its command.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -51,7 +52,7 @@ def install(session: nox.Session, *extras: str, packages: tuple[str, ...] = ()) 
     requirements = ["-e", spec, *packages]
     # Requirement files ("-r", path) count by their contents.
     files = [ROOT / "pyproject.toml"]
-    files += [ROOT / path for flag, path in zip(requirements, requirements[1:]) if flag == "-r"]
+    files += [ROOT / path for flag, path in itertools.pairwise(requirements) if flag == "-r"]
     fingerprint = hashlib.sha256(
         b"".join(path.read_bytes() for path in files) + repr(requirements).encode()
     ).hexdigest()
