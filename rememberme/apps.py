@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.apps import AppConfig, apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 from . import checks
@@ -34,11 +34,7 @@ class RememberMeConfig(AppConfig):
         lockout.connect()
         user_logged_out.connect(receivers.forget_on_logout, dispatch_uid="rememberme.logout")
         user_model = get_user_model()
-        pre_save.connect(
-            receivers.track_password_before_save,
-            sender=user_model,
-            dispatch_uid="rememberme.password_before_save",
-        )
+        receivers.watch_password_rehash(user_model)
         post_save.connect(
             receivers.track_password_change,
             sender=user_model,

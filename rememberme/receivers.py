@@ -7,9 +7,10 @@ connected once whatever imports this module.
 
 from __future__ import annotations
 
+import functools
+from contextvars import ContextVar
 from typing import Any
 
-from django.contrib.auth.hashers import get_hasher, identify_hasher
 from django.http import HttpRequest
 
 from . import signals
@@ -21,11 +22,9 @@ from .state import find_state
 __all__ = [
     "forget_on_logout",
     "revoke_foreign_token_on_login",
-    "track_password_before_save",
     "track_password_change",
+    "watch_password_rehash",
 ]
-
-_PREVIOUS_PASSWORD = "_rememberme_previous_password"  # noqa: S105 (an attribute name)
 
 
 def revoke_foreign_token_on_login(
@@ -54,49 +53,90 @@ def forget_on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwar
     )
 
 
-def _is_hash_upgrade_save(instance: Any, update_fields: Any) -> bool:
-    # Django's check_password() upgrades an outdated hash through a setter
-    # that calls set_password(), clears _password ("Password hash upgrades
-    # shouldn't be considered password changes", auth/base_user.py) and
-    # saves with update_fields=["password"]. That is the only save with
-    # this shape that Django makes.
-    return (
-        getattr(instance, "_password", None) is None
-        and update_fields is not None
-        and set(update_fields) == {"password"}
-    )
+# Django's rehash of a password at login. AbstractBaseUser.check_password()
+# (and acheck_password()) hands the hashers a setter that Django calls only
+# after the raw password has verified against the stored hash and the hasher
+# wants a new one; the setter hashes that same raw password, clears
+# _password ("Password hash upgrades shouldn't be considered password
+# changes", auth/base_user.py) and saves with update_fields=["password"].
+#
+# The shape of that save proves nothing by itself: make_password() or
+# set_unusable_password() followed by save(update_fields=["password"])
+# looks the same, and after a raise of the hasher's work factor the old
+# hash is outdated either way. What only the rehash has is where it runs:
+# inside check_password() of that very instance. So the user model's
+# check_password()/acheck_password() are wrapped (once, from
+# AppConfig.ready()) to record, in a context variable, the instance being
+# checked and the hash it is checked against. A save is a rehash only while
+# that instance is being checked, with that save shape, and from that hash.
+#
+# Why not verify the raw password against the new hash instead: it would
+# cost a second full password hash at every upgraded login, and the
+# wrapper already knows the only thing that matters, that Django's own
+# setter (which is given the verified raw password) made the save.
+# A context variable rather than an attribute on the instance: it follows
+# the call across asave()'s thread hop (asgiref copies the context) and is
+# gone when check_password() returns, whatever happens inside it.
+_rehashing: ContextVar[tuple[Any, str] | None] = ContextVar("rememberme_rehashing", default=None)
+_WRAPPED = "_rememberme_rehash_aware"
 
 
-def track_password_before_save(
-    sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any
-) -> None:
-    """Remember the hash a hash-upgrade save replaces (one query, at upgrades only)."""
-    if instance.pk is None or not _is_hash_upgrade_save(instance, update_fields):
-        return
-    previous = (
-        type(instance)
-        ._default_manager.filter(pk=instance.pk)
-        .values_list("password", flat=True)
-        .first()
-    )
-    setattr(instance, _PREVIOUS_PASSWORD, previous)
+def watch_password_rehash(user_model: type[Any]) -> None:
+    """Wrap ``user_model``'s ``check_password``/``acheck_password`` to mark Django's rehash."""
+    check = user_model.check_password
+    if not getattr(check, _WRAPPED, False):
+
+        @functools.wraps(check)
+        def check_password(self: Any, raw_password: str | None) -> Any:
+            marker = _rehashing.set((self, self.password))
+            try:
+                return check(self, raw_password)
+            finally:
+                _rehashing.reset(marker)
+
+        setattr(check_password, _WRAPPED, True)
+        user_model.check_password = check_password
+
+    acheck = getattr(user_model, "acheck_password", None)  # Django 5.0+
+    if acheck is not None and not getattr(acheck, _WRAPPED, False):
+
+        @functools.wraps(acheck)
+        async def acheck_password(self: Any, raw_password: str | None) -> Any:
+            marker = _rehashing.set((self, self.password))
+            try:
+                return await acheck(self, raw_password)
+            finally:
+                _rehashing.reset(marker)
+
+        setattr(acheck_password, _WRAPPED, True)
+        user_model.acheck_password = acheck_password
 
 
-def _was_outdated(password_hash: str) -> bool:
-    """Return whether Django would upgrade ``password_hash`` at the next login."""
-    try:
-        hasher = identify_hasher(password_hash)
-    except ValueError:
-        return False
-    return hasher.algorithm != get_hasher().algorithm or hasher.must_update(password_hash)
+def _rehashed_from(instance: Any, update_fields: Any) -> str | None:
+    """Return the hash Django's rehash of ``instance`` replaced, if this save is one."""
+    rehashing = _rehashing.get()
+    if (
+        rehashing is None
+        or rehashing[0] is not instance
+        or update_fields is None
+        or set(update_fields) != {"password"}
+        or getattr(instance, "_password", None) is not None
+    ):
+        return None
+    return rehashing[1]
 
 
 def track_password_change(
     sender: Any, instance: Any, created: bool, update_fields: Any = None, **kwargs: Any
 ) -> None:
     """
-    A password change revokes every token of the user; a hash upgrade of
-    the same password (Django's, at login) re-keys them instead.
+    A password change revokes every token of the user; Django's rehash of
+    the same password at login re-keys them instead.
+
+    Any other change of the stored hash (make_password(), an unusable
+    password, a raw UPDATE) is caught where it matters, when a token is
+    presented: its password fingerprint no longer matches, and it is
+    revoked then (reason ``password_change``).
     """
     if created:
         return
@@ -105,16 +145,8 @@ def track_password_change(
         # sends password_changed() to the password validators.
         RememberToken.objects.filter(user=instance).revoke(RevokeReason.PASSWORD_CHANGE)
         return
-    previous = instance.__dict__.pop(_PREVIOUS_PASSWORD, None)
-    if (
-        not previous
-        or previous == instance.password
-        or not _is_hash_upgrade_save(instance, update_fields)
-    ):
-        return
-    if not _was_outdated(previous):
-        # Not an upgrade Django would make: a new hash written directly.
-        # Tokens stay as they are and fail their fingerprint check.
+    previous = _rehashed_from(instance, update_fields)
+    if previous is None or previous == instance.password:
         return
     new_fingerprint = password_fingerprint(instance.password)
     for token in RememberToken.objects.active().filter(user=instance):
