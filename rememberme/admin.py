@@ -2,21 +2,23 @@
 The Django admin for remember-me tokens: see who is remembered where, and
 revoke a stolen login at once.
 
-Nothing here edits a token: the only write is revocation, through two
-actions that need the ``rememberme.revoke_remembertoken`` permission and
-are recorded in the admin log. No field that holds or leads to a secret
-(hashes, password fingerprint, selector, persistent session values) is
-ever rendered.
+Nothing here edits or deletes a token: the only write is revocation,
+through two actions that need the ``rememberme.revoke_remembertoken``
+permission and are recorded in the admin log. No field that holds or leads
+to a secret (hashes, password fingerprint, selector digest, persistent
+session values) is ever rendered, filtered on or searched.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import django
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +46,28 @@ DISPLAY_FIELDS = (
     "last_used_at",
     "expires_at",
     "backend",
+)
+
+# The columns a query string may filter on: what the list shows. Django's
+# changelist accepts a lookup on any of the model's own columns
+# (?verifier_hash__startswith=..., ?session_data__key__regex=...), and the
+# number of rows left answers "does the secret start with this?", a byte at
+# a time, to anyone who may merely view the list. An allow-list rather than
+# a list of secrets, so that a column added later is refused until someone
+# decides it is safe to filter on.
+FILTERABLE_FIELDS = frozenset(
+    {
+        "id",
+        "user",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "absolute_expires_at",
+        "revoked_at",
+        "revoke_reason",
+        "user_agent",
+        "ip_address",
+    }
 )
 
 
@@ -121,12 +145,39 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
             '<a href="{}?user__id__exact={}">{}</a>', url, token.user_id, token.user
         )
 
-    # Permissions: read-only, revocation only with its own permission.
+    def lookup_allowed(
+        self, lookup: str, value: Any, request: HttpRequest | None = None
+    ) -> bool:
+        """
+        Refuse every query-string lookup outside :data:`FILTERABLE_FIELDS`.
+
+        A refused lookup makes Django answer 400 (``DisallowedModelAdminLookup``),
+        the same for every value, so the refusal itself leaks nothing. Lookups
+        through the user (``user__password__...``) are left to Django, which
+        allows only the user's key and what ``list_filter`` names.
+        """
+        if lookup == StateListFilter.parameter_name:
+            return True
+        if lookup.split(LOOKUP_SEP, 1)[0] not in FILTERABLE_FIELDS:
+            return False
+        if django.VERSION < (5, 0):  # no request argument before Django 5.0
+            return bool(super().lookup_allowed(lookup, value))  # type: ignore[call-arg]
+        return bool(super().lookup_allowed(lookup, value, request))
+
+    # Permissions: read-only, revocation only with its own permission, and
+    # no deletion at all: deleting a row would bypass revocation (no
+    # token_revoked, no reason, no admin log entry of a revocation).
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
@@ -186,4 +237,7 @@ class RememberTokenInline(_TokenDisplay, admin.TabularInline):  # type: ignore[t
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
