@@ -43,7 +43,7 @@ def explain_lookup() -> dict[str, Any]:
     """Return the plan of the restore's lookup and whether it uses an index."""
     selector = new_cookie_value().selector
     # Exactly the restore's query: get() drops the model's default ordering.
-    lookup = RememberToken.objects.select_related("user").filter(selector=selector)
+    lookup = RememberToken.objects.select_related("user").by_selector(selector)
     plan = lookup.order_by().explain()
     table = RememberToken._meta.db_table
     lines = [line for line in plan.splitlines() if line.strip()]

@@ -51,17 +51,19 @@ def migrate() -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
 
 
-def _time_ordered_selector() -> str:
+def _time_ordered_selector_digest() -> str:
     """
-    Return a SQL expression for a selector as the package makes them: the
-    creation time as 8 hex digits (here one second apart per row, in key
-    order, as a site's tokens are), then 22 random characters.
+    Return a SQL expression for a selector digest as the package stores
+    them: the creation time as 4 bytes (here one second apart per row, in
+    key order, as a site's tokens are), then 32 random bytes. SQLite before
+    3.41 has no unhex(): there the digest is its hex text cast to a blob,
+    twice as wide but ordered the same way.
     """
     start = int(time.time()) - 40 * 24 * 3600
     if connection.vendor == "postgresql":
         prefix = f"lpad(to_hex({start} + i), 8, '0')"
-        return f"{prefix} || {_random_text(22)}"
-    return f"printf('%08x', {start} + i) || {_random_text(22)}"
+        return f"decode({prefix} || {_random_text(64)}, 'hex')"
+    return f"CAST(printf('%08x', {start} + i) || hex(randomblob(32)) AS BLOB)"
 
 
 def _random_text(length: int) -> str:
@@ -81,7 +83,9 @@ def _insert_generated(model: Any, template: Any, random_columns: dict[str, int],
         columns.append(connection.ops.quote_name(f.column))
         if f.name in random_columns:
             length = random_columns[f.name]
-            expressions.append(_time_ordered_selector() if length < 0 else _random_text(length))
+            expressions.append(
+                _time_ordered_selector_digest() if length < 0 else _random_text(length)
+            )
         else:
             expressions.append("%s")
             params.append(f.get_db_prep_save(getattr(template, f.attname), connection))
@@ -145,7 +149,7 @@ def checkpoint() -> None:
 def insert_expired_tokens(user: Any, n: int, verifier_hash: str) -> None:
     """
     Insert ``n`` expired (not revoked) tokens of ``user``, as the package
-    leaves them: a time-ordered selector, Argon2id hashes of the current and the
+    leaves them: a time-ordered selector digest, Argon2id hashes of the current and the
     previous verifier, the password fingerprint, a browser's user agent.
     """
     from rememberme.crypto import password_fingerprint
@@ -155,7 +159,7 @@ def insert_expired_tokens(user: Any, n: int, verifier_hash: str) -> None:
     created = now - datetime.timedelta(days=20)
     template = RememberToken(
         user=user,
-        selector="",
+        selector_digest=b"",
         verifier_hash=verifier_hash,
         previous_verifier_hash=verifier_hash,
         password_fingerprint=password_fingerprint(user.password),
@@ -164,11 +168,12 @@ def insert_expired_tokens(user: Any, n: int, verifier_hash: str) -> None:
         last_used_at=created + datetime.timedelta(days=1),
         rotated_at=created + datetime.timedelta(days=1),
         expires_at=created + datetime.timedelta(days=15),
+        absolute_expires_at=created + datetime.timedelta(days=30),
         user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
         ip_address="203.0.113.7",
         session_data={},
     )
-    _insert_generated(RememberToken, template, {"selector": -1}, n)
+    _insert_generated(RememberToken, template, {"selector_digest": -1}, n)
     analyze(RememberToken._meta.db_table)
 
 

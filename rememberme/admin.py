@@ -26,8 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import RememberToken, RevokeReason
-from .purge import expired_condition
+from .models import RememberToken, RevokeReason, expired_condition
 from .useragents import describe
 
 __all__ = ["RememberTokenAdmin", "RememberTokenInline", "StateListFilter"]
@@ -145,9 +144,7 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
             '<a href="{}?user__id__exact={}">{}</a>', url, token.user_id, token.user
         )
 
-    def lookup_allowed(
-        self, lookup: str, value: Any, request: HttpRequest | None = None
-    ) -> bool:
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest | None = None) -> bool:
         """
         Refuse every query-string lookup outside :data:`FILTERABLE_FIELDS`.
 
@@ -162,7 +159,7 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
             return False
         if django.VERSION < (5, 0):  # no request argument before Django 5.0
             return bool(super().lookup_allowed(lookup, value))  # type: ignore[call-arg]
-        return bool(super().lookup_allowed(lookup, value, request))
+        return bool(super().lookup_allowed(lookup, value, request))  # type: ignore[arg-type]
 
     # Permissions: read-only, revocation only with its own permission, and
     # no deletion at all: deleting a row would bypass revocation (no
@@ -172,9 +169,6 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

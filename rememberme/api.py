@@ -161,7 +161,7 @@ def this_browsers_token(request: HttpRequest) -> RememberToken | None:
     user = getattr(request, "user", None)
     if state is None or state.cookie is None or user is None or not user.is_authenticated:
         return None
-    return RememberToken.objects.filter(selector=state.cookie.selector, user_id=user.pk).first()
+    return RememberToken.objects.filter(user_id=user.pk).find(state.cookie.selector)
 
 
 def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:

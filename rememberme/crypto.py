@@ -3,16 +3,19 @@ The secret material of a remember-me token: making it, hashing it, checking it.
 
 A cookie value is ``<selector>:<verifier>``. The selector (the series'
 creation time, then 128 random bits) finds the database row through a unique
-index and is not secret in the cryptographic sense: knowing it only lets one
-look a row up. The verifier
-(256 random bits) is the secret; the database keeps only its Argon2id hash,
-so a copy of the table grants no sign-in. Splitting the two is the
-"split token" design, which avoids comparing secrets in SQL, where timing
-would leak them.
+index; the table keeps only its digest (:func:`selector_digest`), so that a
+copy of the table does not even hold a selector to present (which would let
+anyone trigger the theft rule and sign the user out everywhere). The
+verifier (256 random bits) is the secret; the database keeps only its
+Argon2id hash, so a copy of the table grants no sign-in. Splitting the two
+is the "split token" design, which avoids comparing secrets in SQL, where
+timing would leak them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 import time
@@ -22,17 +25,19 @@ from functools import lru_cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from django.conf import settings
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import salted_hmac
 
 from .conf import app_settings
 
 __all__ = [
     "CookieValue",
+    "backend_digest",
     "hash_verifier",
     "new_cookie_value",
     "parse_cookie_value",
     "password_fingerprint",
     "password_fingerprint_matches",
+    "selector_digest",
     "verify_verifier",
 ]
 
@@ -49,11 +54,18 @@ SELECTOR_TIME_LENGTH = 8
 SELECTOR_LENGTH = SELECTOR_TIME_LENGTH + 22
 VERIFIER_LENGTH = 43
 
+#: Bytes of a stored selector digest: the creation time (4), then SHA-256 (32).
+SELECTOR_DIGEST_LENGTH = 4 + 32
+#: Bytes of a stored backend digest (see backend_digest()).
+BACKEND_DIGEST_LENGTH = 8
+
 # The whole cookie grammar. Anything else is rejected before any query or
 # hashing, so junk costs nothing. fullmatch() also refuses a trailing "\n",
 # which "$" would let through.
+_SELECTOR_RANDOM_LENGTH = SELECTOR_LENGTH - SELECTOR_TIME_LENGTH
 _COOKIE_RE = re.compile(
-    rf"(?P<selector>[A-Za-z0-9_-]{{{SELECTOR_LENGTH}}}):(?P<verifier>[A-Za-z0-9_-]{{{VERIFIER_LENGTH}}})"
+    rf"(?P<selector>[0-9a-f]{{{SELECTOR_TIME_LENGTH}}}[A-Za-z0-9_-]{{{_SELECTOR_RANDOM_LENGTH}}})"
+    rf":(?P<verifier>[A-Za-z0-9_-]{{{VERIFIER_LENGTH}}})"
 )
 
 
@@ -97,6 +109,37 @@ def parse_cookie_value(raw: str | None) -> CookieValue | None:
     return CookieValue(selector=match["selector"], verifier=match["verifier"])
 
 
+def selector_digest(selector: str) -> bytes:
+    """
+    Return what the table stores in place of ``selector``: its creation-time
+    prefix as 4 raw bytes, then the SHA-256 of the whole selector.
+
+    Unkeyed on purpose. The selector carries 128 random bits, so SHA-256
+    preimage resistance alone keeps a copy of the table from yielding a
+    selector; a key (an HMAC with ``SECRET_KEY``) would add nothing against
+    that, and would make every key rotation either lose the rows or try each
+    of ``SECRET_KEY_FALLBACKS`` at every lookup (see docs/security.rst).
+    The time prefix stays readable so that the unique index remains ordered
+    by age, which keeps inserts at its end and lets batched purges clear
+    contiguous index pages; the row's ``created_at`` says as much anyway.
+    """
+    return (
+        bytes.fromhex(selector[:SELECTOR_TIME_LENGTH]) + hashlib.sha256(selector.encode()).digest()
+    )
+
+
+def backend_digest(path: str) -> bytes:
+    """
+    Return the short stored form of an authentication backend's dotted path.
+
+    A token only needs to find its backend among ``AUTHENTICATION_BACKENDS``
+    again (and to fail when it is gone), so 8 bytes of SHA-256 do in place
+    of a path string on every row; a site lists a handful of backends, and
+    the path is not attacker-chosen.
+    """
+    return hashlib.sha256(path.encode()).digest()[:BACKEND_DIGEST_LENGTH]
+
+
 @lru_cache(maxsize=8)
 def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
     return PasswordHasher(
@@ -138,9 +181,9 @@ def verify_verifier(encoded_hash: str, verifier: str) -> bool:
 _FINGERPRINT_SALT = "rememberme.crypto.password_fingerprint"
 
 
-def password_fingerprint(password_hash: str, secret: str | None = None) -> str:
+def password_fingerprint(password_hash: str, secret: str | None = None) -> bytes:
     """
-    Return a keyed digest of a user's password hash.
+    Return a keyed digest of a user's password hash (32 raw bytes).
 
     A token remembers the password it was issued under through this digest,
     so that a password changed by any means (even a raw SQL update) makes
@@ -148,19 +191,19 @@ def password_fingerprint(password_hash: str, secret: str | None = None) -> str:
     so the token table holds nothing derived from the password that a copy
     of the database could use.
     """
-    return salted_hmac(
-        _FINGERPRINT_SALT, password_hash, secret=secret, algorithm="sha256"
-    ).hexdigest()
+    digest = salted_hmac(_FINGERPRINT_SALT, password_hash, secret=secret, algorithm="sha256")
+    return digest.digest()
 
 
-def password_fingerprint_matches(fingerprint: str, password_hash: str) -> bool:
+def password_fingerprint_matches(fingerprint: bytes | memoryview, password_hash: str) -> bool:
     """Return whether ``fingerprint`` was made from ``password_hash``.
 
     Digests made with a key in ``SECRET_KEY_FALLBACKS`` still match, so
     rotating ``SECRET_KEY`` the documented way signs nobody out.
     """
+    stored = bytes(fingerprint)  # PostgreSQL returns a memoryview
     secrets_to_try = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())]
     return any(
-        constant_time_compare(fingerprint, password_fingerprint(password_hash, secret))
+        hmac.compare_digest(stored, password_fingerprint(password_hash, secret))
         for secret in secrets_to_try
     )

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
 from django.conf import settings
 from django.db import connections, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import signals
 from .conf import app_settings
-from .crypto import CookieValue, hash_verifier, new_cookie_value, password_fingerprint
+from .crypto import (
+    BACKEND_DIGEST_LENGTH,
+    SELECTOR_DIGEST_LENGTH,
+    CookieValue,
+    backend_digest,
+    hash_verifier,
+    new_cookie_value,
+    password_fingerprint,
+    selector_digest,
+)
+from .policy import get_policy
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
     from django.utils.functional import _StrOrPromise as StrOrPromise
 
-__all__ = ["RememberToken", "RevokeReason"]
+__all__ = ["RememberToken", "RevokeReason", "TokenEnds", "expired_condition", "token_ends"]
 
 
 class RevokeReason:
@@ -57,39 +68,68 @@ class RevokeReason:
         return dict(cls.choices).get(value, value)
 
 
-def token_lifetimes(
-    user: Any = None,
-) -> tuple[datetime.timedelta, datetime.timedelta | None]:
-    """
-    Return the idle and absolute lifetimes of ``user``'s tokens: by
-    ``REMEMBERME_POLICY``'s rules for ``user``, the settings without one.
-    """
-    if user is None:
-        return app_settings.TOKEN_AGE, app_settings.TOKEN_MAX_AGE
-    from .policy import get_policy
+class TokenEnds(NamedTuple):
+    """When a token dies unless used again, and when it dies whatever its use."""
 
+    expires_at: datetime.datetime
+    absolute_expires_at: datetime.datetime | None
+
+
+def token_ends(
+    user: Any, *, created_at: datetime.datetime, last_used_at: datetime.datetime
+) -> TokenEnds:
+    """
+    Return a token's ends by ``REMEMBERME_POLICY``'s lifetimes for ``user``
+    (the settings, without a policy): the idle end, capped by the absolute
+    end counted from the original login.
+
+    The one lifetime rule. It runs when a token is issued and at every
+    rotation, where the user is at hand, and its result is stored on the
+    row; everything else (the restore, the purge, the devices page, the
+    admin's filters, the token cap, the status endpoint) compares the
+    stored ``expires_at`` with the time, in Python (:meth:`RememberToken.is_expired`)
+    or in SQL (:func:`expired_condition`). A change of the settings or of
+    the policy therefore reaches each token at its next use, never before:
+    otherwise the purge, which cannot ask a policy about each row, would
+    delete tokens that the restore still accepts, or the devices page would
+    hide tokens that can still sign in.
+    """
     policy = get_policy()
-    return policy.token_age(user), policy.token_max_age(user)
+    max_age = policy.token_max_age(user)
+    absolute = None if max_age is None else created_at + max_age
+    expires_at = last_used_at + policy.token_age(user)
+    if absolute is not None:
+        expires_at = min(expires_at, absolute)
+    return TokenEnds(expires_at, absolute)
 
 
-def compute_expiry(
-    *, last_used_at: datetime.datetime, created_at: datetime.datetime, user: Any = None
-) -> datetime.datetime:
-    """
-    Return when a token dies: the earlier of its idle and absolute expiry,
-    by ``REMEMBERME_POLICY``'s rules for ``user`` (the settings without one).
-    """
-    age, max_age = token_lifetimes(user)
-    expires_at = last_used_at + age
-    if max_age is not None:
-        expires_at = min(expires_at, created_at + max_age)
-    return expires_at
+def expired_condition(now: datetime.datetime) -> Q:
+    """Return the SQL form of :meth:`RememberToken.is_expired` at ``now``."""
+    return Q(expires_at__lte=now)
 
 
 class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
     def active(self, now: datetime.datetime | None = None) -> RememberTokenQuerySet:
         """Return the tokens that can still restore a session."""
-        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+        return self.filter(revoked_at__isnull=True).exclude(
+            expired_condition(now or timezone.now())
+        )
+
+    def find(self, selector: str) -> RememberToken | None:
+        """
+        Return the token of ``selector`` (one indexed query by its digest),
+        or ``None``; the instance remembers the selector it was found by.
+        """
+        try:
+            token = self.get(selector_digest=selector_digest(selector))
+        except RememberToken.DoesNotExist:
+            return None
+        token.selector = selector
+        return token
+
+    def by_selector(self, selector: str) -> RememberTokenQuerySet:
+        """Return the tokens (none or one) of ``selector``, by its digest."""
+        return self.filter(selector_digest=selector_digest(selector))
 
     def revoke(self, reason: str, *, request: HttpRequest | None = None) -> int:
         """
@@ -156,19 +196,20 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
                 self._lock_user(user)
             token = self.create(
                 user=user,
-                selector=value.selector,
+                selector_digest=selector_digest(value.selector),
                 verifier_hash=verifier_hash,
                 password_fingerprint=password_fingerprint(user.password),
-                backend=backend,
+                backend_digest=backend_digest(backend),
                 created_at=now,
                 last_used_at=now,
                 rotated_at=now,
-                expires_at=compute_expiry(last_used_at=now, created_at=now, user=user),
+                **token_ends(user, created_at=now, last_used_at=now)._asdict(),
                 user_agent=user_agent[: RememberToken.USER_AGENT_MAX_LENGTH],
                 ip_address=ip_address,
                 session_data=session_data or {},
                 second_factor_device=second_factor_device,
             )
+            token.selector = value.selector
             if cap is not None:
                 self._enforce_cap(user, cap, now, request)
         return token, value
@@ -194,7 +235,7 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
         request: HttpRequest | None,
     ) -> None:
         tokens = self.active(now).filter(user_id=user.pk).order_by("-last_used_at", "-pk")
-        alive = [token.pk for token in tokens if not token.is_expired(now)]
+        alive = list(tokens.values_list("pk", flat=True))
         if len(alive) > cap:
             # "expired": retired for disuse by a lifetime rule, like idle
             # expiry; not something the user or an administrator did.
@@ -202,7 +243,13 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
 
 
 class RememberToken(models.Model):
-    USER_AGENT_MAX_LENGTH: ClassVar[int] = 512
+    #: What is kept of a browser's user agent: enough to tell browsers apart
+    #: on the devices page (the common ones are 100-150 characters), bounded
+    #: so that a client cannot widen every row the purge has to move.
+    USER_AGENT_MAX_LENGTH: ClassVar[int] = 256
+
+    #: The selector this instance was found by or issued with; never stored.
+    selector: str | None = None
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -210,29 +257,44 @@ class RememberToken(models.Model):
         related_name="remember_tokens",
         verbose_name=_("user"),
     )
-    # Unique by a Meta constraint, not unique=True: see Meta.constraints.
-    selector = models.CharField(_("selector"), max_length=32, editable=False)
+    # The selector itself is not stored, only crypto.selector_digest() of it:
+    # a copy of the table must not hold values that can be presented as a
+    # cookie, even a wrong one (a known selector with a wrong verifier is
+    # theft, which signs the user out everywhere). Unique by a Meta
+    # constraint, not unique=True: see Meta.constraints.
+    selector_digest = models.BinaryField(
+        _("selector digest"), max_length=SELECTOR_DIGEST_LENGTH, editable=False
+    )
     verifier_hash = models.CharField(_("verifier hash"), max_length=255, editable=False)
     previous_verifier_hash = models.CharField(
         _("previous verifier hash"), max_length=255, blank=True, default="", editable=False
     )
-    password_fingerprint = models.CharField(
-        _("password fingerprint"), max_length=64, editable=False
+    # Raw digests (32 and 8 bytes), not hex strings: these bytes are in every
+    # row the purge moves.
+    password_fingerprint = models.BinaryField(
+        _("password fingerprint"), max_length=32, editable=False
     )
-    backend = models.CharField(_("authentication backend"), max_length=255, editable=False)
+    backend_digest = models.BinaryField(
+        _("authentication backend digest"), max_length=BACKEND_DIGEST_LENGTH, editable=False
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("last used"), default=timezone.now, editable=False)
     rotated_at = models.DateTimeField(_("rotated"), default=timezone.now, editable=False)
-    # No index of their own on expires_at and revoked_at: every query on
-    # them starts from the user (devices page, token cap) or is an admin
-    # filter over the whole table, and each index costs every delete on
-    # SQLite. The purge uses the partial index in Meta.indexes.
+    # The ends token_ends() gave the token at its last issue or rotation:
+    # the one lifetime rule that every reader applies. No index of their own
+    # on expires_at and revoked_at: every query on them starts from the user
+    # (devices page, token cap) or is an admin filter over the whole table,
+    # and each index costs every delete on SQLite. The purge walks the
+    # table by key and uses the partial index in Meta.indexes.
     expires_at = models.DateTimeField(_("expires"), editable=False)
+    absolute_expires_at = models.DateTimeField(
+        _("absolute expiry"), null=True, blank=True, editable=False
+    )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoke_reason = models.CharField(
         _("revocation reason"), max_length=32, choices=RevokeReason.choices, blank=True
     )
-    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_MAX_LENGTH, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     session_data = models.JSONField(
         _("persistent session data"), default=dict, blank=True, editable=False
@@ -251,10 +313,11 @@ class RememberToken(models.Model):
         ordering = ["-last_used_at"]
         permissions = [("revoke_remembertoken", _("Can revoke remember-me tokens"))]
         constraints = [
-            # Rather than unique=True, with which PostgreSQL also gets a
-            # varchar_pattern_ops copy of the index, for LIKE queries that
-            # nothing runs. The restore's "selector = %s" uses this one.
-            models.UniqueConstraint(fields=["selector"], name="rememberme_selector_unique"),
+            # Rather than unique=True, so that the index has a stable name.
+            # The restore's "selector_digest = %s" uses this one.
+            models.UniqueConstraint(
+                fields=["selector_digest"], name="rememberme_selector_digest_unique"
+            ),
         ]
         indexes = [
             # Only revoked rows, by key: the purge finds the old revocations
@@ -276,42 +339,35 @@ class RememberToken(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.expires_at is None:
-            self.expires_at = compute_expiry(
-                last_used_at=self.last_used_at, created_at=self.created_at
+            ends = token_ends(
+                self.user, created_at=self.created_at, last_used_at=self.last_used_at
             )
+            self.expires_at, self.absolute_expires_at = ends
         super().save(*args, **kwargs)
 
-    def _loaded_user(self) -> Any:
-        # The policy's per-user ages apply where the user is at hand; a
-        # query per token (an admin list) is not worth it: expires_at was
-        # computed with them at the last use anyway.
-        return self.user if RememberToken.user.is_cached(self) else None
-
     @property
-    def absolute_expires_at(self) -> datetime.datetime | None:
-        """Return when the series ends whatever its use, or ``None``."""
-        _age, max_age = token_lifetimes(self._loaded_user())
-        return None if max_age is None else self.created_at + max_age
+    def backend(self) -> str:
+        """
+        Return the dotted path of the backend that signed the user in at the
+        original password login, or ``""`` once it is no longer configured.
+        """
+        stored = bytes(self.backend_digest or b"")
+        return next(
+            (path for path in settings.AUTHENTICATION_BACKENDS if backend_digest(path) == stored),
+            "",
+        )
+
+    @backend.setter
+    def backend(self, path: str) -> None:
+        self.backend_digest = backend_digest(path)
 
     def is_expired(self, now: datetime.datetime | None = None) -> bool:
-        """
-        Return whether the token is past its idle or absolute lifetime.
-
-        ``expires_at`` was computed with the settings in force when the token
-        was last used; the current settings are applied too, so shortening a
-        lifetime takes effect at once rather than at each token's next use.
-        """
+        """Return whether the token is past its idle or absolute end (:func:`token_ends`)."""
         return (now or timezone.now()) >= self.ends_at()
 
     def ends_at(self) -> datetime.datetime:
-        """
-        Return when the token dies unless used again: the earlier of the
-        stored ``expires_at`` and the expiry the current rules give it.
-        """
-        current = compute_expiry(
-            last_used_at=self.last_used_at, created_at=self.created_at, user=self._loaded_user()
-        )
-        return min(self.expires_at, current)
+        """Return when the token dies unless used again."""
+        return self.expires_at
 
     @property
     def state(self) -> str:

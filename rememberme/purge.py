@@ -20,8 +20,7 @@ from django.db import connections, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from .conf import app_settings
-from .models import RememberToken, RememberTokenQuerySet
+from .models import RememberToken, RememberTokenQuerySet, expired_condition
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -70,23 +69,10 @@ def default_batch_size(using: str = "default") -> int:
     return DEFAULT_BATCH_SIZE
 
 
-def expired_condition(now: datetime.datetime) -> Q:
-    """
-    Return the condition "past its idle or absolute lifetime at ``now``".
-
-    The current settings apply as well as the stored ``expires_at``, as in
-    ``RememberToken.is_expired()``: a lifetime shortened since a token's
-    last use already counts.
-    """
-    condition = Q(expires_at__lte=now) | Q(last_used_at__lte=now - app_settings.TOKEN_AGE)
-    max_age = app_settings.TOKEN_MAX_AGE
-    if max_age is not None:
-        condition |= Q(created_at__lte=now - max_age)
-    return condition
-
-
 def _expired(now: datetime.datetime) -> Q:
-    # Revoked tokens are left to the retention rule.
+    # The one lifetime rule (models.expired_condition: the stored end, which
+    # a per-user policy decided at the token's last use). Revoked tokens are
+    # left to the retention rule.
     return expired_condition(now) & Q(revoked_at__isnull=True)
 
 

@@ -37,7 +37,7 @@ def revoke_foreign_token_on_login(
     state = find_state(request) if request is not None else None
     if state is None or state.restored or state.cookie is None:
         return
-    token = RememberToken.objects.filter(selector=state.cookie.selector).first()
+    token = RememberToken.objects.find(state.cookie.selector)
     if token is not None and token.user_id != user.pk:
         token.revoke(RevokeReason.LOGOUT, request=request)
         state.delete_cookie()

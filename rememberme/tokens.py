@@ -27,7 +27,7 @@ from .crypto import (
     password_fingerprint_matches,
     verify_verifier,
 )
-from .models import RememberToken, RevokeReason, compute_expiry
+from .models import RememberToken, RevokeReason, token_ends
 from .policy import get_policy
 
 __all__ = [
@@ -123,9 +123,8 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
     Argon2 hash and one conditional UPDATE.
     """
     now = timezone.now()
-    try:
-        token = RememberToken.objects.select_related("user").get(selector=cookie.selector)
-    except RememberToken.DoesNotExist:
+    token = RememberToken.objects.select_related("user").find(cookie.selector)
+    if token is None:
         logger.debug("Remember-me cookie with an unknown selector ignored.")
         return Verdict(Outcome.INVALID)
 
@@ -171,8 +170,8 @@ def replace_lost_cookie(request: HttpRequest, token_id: int, cookie: CookieValue
     now = timezone.now()
     token = (
         RememberToken.objects.select_related("user")
-        .filter(pk=token_id, selector=cookie.selector, revoked_at__isnull=True)
-        .first()
+        .filter(pk=token_id, revoked_at__isnull=True)
+        .find(cookie.selector)
     )
     if token is None or _unusable_reason(token, now, request) is not None:
         return Verdict(Outcome.INVALID, token)
@@ -184,6 +183,7 @@ def replace_lost_cookie(request: HttpRequest, token_id: int, cookie: CookieValue
 def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) -> Verdict:
     # Hash before touching the row, so nothing slow happens while the
     # UPDATE holds its row lock.
+    assert token.selector is not None, "a token to rotate is found by its selector"
     new_value = new_cookie_value(token.selector)
     new_hash = hash_verifier(new_value.verifier)
     changes = {
@@ -191,9 +191,7 @@ def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) 
         "previous_verifier_hash": token.verifier_hash,
         "rotated_at": now,
         "last_used_at": now,
-        "expires_at": compute_expiry(
-            last_used_at=now, created_at=token.created_at, user=token.user
-        ),
+        **token_ends(token.user, created_at=token.created_at, last_used_at=now)._asdict(),
         "user_agent": client_user_agent(request),
         "ip_address": client_ip(request),
     }

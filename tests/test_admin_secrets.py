@@ -82,7 +82,9 @@ def test_filtering_on_a_secret_column_is_refused(
     assert response.status_code == 400
 
 
-def test_prefix_oracle_on_the_verifier_hash_is_closed(viewer: Client, token: RememberToken) -> None:
+def test_prefix_oracle_on_the_verifier_hash_is_closed(
+    viewer: Client, token: RememberToken
+) -> None:
     # The attack: each request says whether a guessed prefix matches.
     matching = viewer.get(CHANGELIST, {"verifier_hash__startswith": token.verifier_hash[:12]})
     other = viewer.get(CHANGELIST, {"verifier_hash__startswith": "$nope"})

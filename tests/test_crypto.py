@@ -138,7 +138,8 @@ def test_password_fingerprint_matches_only_its_hash():
     fingerprint = crypto.password_fingerprint("pbkdf2_sha256$1$a$b")
     assert crypto.password_fingerprint_matches(fingerprint, "pbkdf2_sha256$1$a$b")
     assert not crypto.password_fingerprint_matches(fingerprint, "pbkdf2_sha256$1$a$c")
-    assert "pbkdf2" not in fingerprint
+    assert len(fingerprint) == 32  # raw bytes, not hex: half the width in every row
+    assert b"pbkdf2" not in fingerprint
 
 
 def test_password_fingerprint_survives_secret_key_rotation(settings):

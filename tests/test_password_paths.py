@@ -49,7 +49,7 @@ def stolen(client: Client, user: Any, settings: Any) -> Client:
     login(client)
     assert RememberToken.objects.active().filter(user=user).exists()
     thief = Client()
-    thief.cookies[app_settings.COOKIE_NAME] = token_cookie(client)
+    thief.cookies[app_settings.COOKIE_NAME] = token_cookie(client) or ""
     return thief
 
 
@@ -138,11 +138,11 @@ def test_a_save_of_a_new_hash_inside_check_password_of_another_user_is_a_change(
         if self.pk == other_user.pk:
             user.save(update_fields=["password"])
 
-    type(other_user).set_password = set_password  # type: ignore[method-assign]
+    type(other_user).set_password = set_password
     try:
         assert other_user.check_password(PASSWORD)
     finally:
-        type(other_user).set_password = original  # type: ignore[method-assign]
+        type(other_user).set_password = original
     assert whoami(stolen)["user"] is None
 
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rememberme import purge as purge_module
-from rememberme.models import RememberToken
+from rememberme.models import RememberToken, token_ends
 from rememberme.purge import purge
 
 pytestmark = pytest.mark.django_db
@@ -34,16 +34,21 @@ def make(
     revoked: int | None = None,
     reason: str = "admin",
 ) -> RememberToken:
-    """A token created/used/revoked that many days ago (expires: days from now)."""
+    """
+    A token created/used/revoked that many days ago, with the ends the
+    current rules give it at its last use (or ``expires`` days from now).
+    """
     now = timezone.now()
     token, _ = RememberToken.objects.issue(
         user, backend="django.contrib.auth.backends.ModelBackend"
     )
+    ends = token_ends(user, created_at=now - created * DAY, last_used_at=now - used * DAY)
     fields = {
         "user_agent": name,
         "created_at": now - created * DAY,
         "last_used_at": now - used * DAY,
-        "expires_at": now + (expires if expires is not None else 10) * DAY,
+        "expires_at": ends.expires_at if expires is None else now + expires * DAY,
+        "absolute_expires_at": ends.absolute_expires_at,
     }
     if revoked is not None:
         fields.update(revoked_at=now - revoked * DAY, revoke_reason=reason)
@@ -58,8 +63,8 @@ def population(user):
     make(user, "keep: revoked 29 days ago", revoked=29)
     make(user, "keep: expired but revoked 3 days ago", expires=-5, revoked=3)
     make(user, "delete: past expires_at", expires=-1)
-    make(user, "delete: idle by current settings", used=15)  # TOKEN_AGE is 14 days
-    make(user, "delete: absolute by current settings", created=31, used=1)  # MAX_AGE 30 days
+    make(user, "delete: idle", used=15)  # TOKEN_AGE is 14 days
+    make(user, "delete: past its absolute end", created=31, used=1)  # MAX_AGE 30 days
     make(user, "delete: revoked 31 days ago", revoked=31)
     make(user, "delete: revoked and expired long ago", expires=-40, revoked=40)
 
@@ -89,10 +94,21 @@ def test_keep_revoked(population):
     assert names() == {"keep: active"}
 
 
-def test_no_absolute_cap(population, settings):
+def test_no_absolute_cap(user, settings):
     settings.REMEMBERME_TOKEN_MAX_AGE = None
+    make(user, "keep: no absolute end", created=31, used=1)
     run()
-    assert "delete: absolute by current settings" in names()
+    assert "keep: no absolute end" in names()
+
+
+def test_a_lifetime_changed_since_the_last_use_applies_from_the_next_use(user, settings):
+    # The purge never deletes a token that can still sign in: the end a
+    # token was given at its last use is the one every reader applies.
+    make(user, "keep: idle longer than the new TOKEN_AGE", used=10)
+    settings.REMEMBERME_TOKEN_AGE = 7 * DAY
+    run()
+    assert names() == {"keep: idle longer than the new TOKEN_AGE"}
+    assert RememberToken.objects.active().count() == 1
 
 
 def test_dry_run_deletes_nothing(population):

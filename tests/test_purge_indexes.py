@@ -43,23 +43,23 @@ def delete_plan(queryset: object) -> str:
 
 
 def test_only_the_needed_indexes():
-    # Primary key, unique selector, the foreign key to the user, and the
-    # partial index of revoked tokens: nothing on expires_at or revoked_at,
-    # and on PostgreSQL no varchar_pattern_ops copy of the selector index.
+    # Primary key, unique selector digest, the foreign key to the user, and
+    # the partial index of revoked tokens: nothing on expires_at or
+    # revoked_at, and no pattern_ops copy of the digest index.
     columns = sorted(sorted(c) for c in index_columns().values())
-    assert columns == [["id"], ["id"], ["selector"], ["user_id"]]
+    assert columns == [["id"], ["id"], ["selector_digest"], ["user_id"]]
     assert not [name for name in index_columns() if name.endswith("_like")]
 
 
 def test_restore_lookup_uses_the_unique_index():
     selector = new_cookie_value().selector
-    lookup = RememberToken.objects.select_related("user").filter(selector=selector).order_by()
+    lookup = RememberToken.objects.select_related("user").by_selector(selector).order_by()
     sql, params = lookup.query.get_compiler(connection.alias).as_sql()
     explained = plan(sql, params)
     unique = [
         name
         for name, info in _constraints().items()
-        if info["unique"] and info["columns"] == ["selector"]
+        if info["unique"] and info["columns"] == ["selector_digest"]
     ]
     assert len(unique) == 1
     if connection.vendor == "postgresql":
@@ -67,7 +67,7 @@ def test_restore_lookup_uses_the_unique_index():
     else:
         # SQLite names the index that enforces a UNIQUE constraint itself.
         assert "USING INDEX" in explained
-        assert "(selector=?)" in explained
+        assert "(selector_digest=?)" in explained
 
 
 def _constraints() -> dict[str, Any]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from rememberme import signals
 from rememberme.checks import check_settings
-from rememberme.models import RememberToken
+from rememberme.models import RememberToken, token_ends
 from tests.helpers import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
@@ -27,10 +27,10 @@ def issue(user: Any, name: str = "") -> RememberToken:
 
 
 def age(token: RememberToken, minutes: int) -> None:
-    """Make ``token`` last used ``minutes`` ago."""
-    RememberToken.objects.filter(pk=token.pk).update(
-        last_used_at=timezone.now() - datetime.timedelta(minutes=minutes)
-    )
+    """Make ``token`` last used ``minutes`` ago, with the ends that use gave it."""
+    used = timezone.now() - datetime.timedelta(minutes=minutes)
+    ends = token_ends(token.user, created_at=token.created_at, last_used_at=used)
+    RememberToken.objects.filter(pk=token.pk).update(last_used_at=used, **ends._asdict())
 
 
 def active_names(user: Any) -> set[str]:
@@ -69,7 +69,7 @@ def test_least_recently_used_not_oldest(user, settings):
 def test_dead_tokens_do_not_count(user, settings):
     settings.REMEMBERME_MAX_TOKENS_PER_USER = 2
     dead = issue(user, "idle for 20 days")
-    age(dead, 20 * 24 * 60)  # past TOKEN_AGE by the current settings
+    age(dead, 20 * 24 * 60)  # idle past TOKEN_AGE
     revoked = issue(user, "revoked")
     revoked.revoke("user")
     issue(user, "a")

@@ -1,0 +1,107 @@
+"""
+A copy of the database grants no sign-in, and no sign-out either: the table
+keeps only a digest of each selector, so nothing read from a backup, a
+replica or an admin page can be presented to trigger the theft rule.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from freezegun import freeze_time
+
+from rememberme import crypto
+from rememberme.conf import app_settings
+from rememberme.models import RememberToken
+from tests.conftest import close_browser, login, parsed, token_cookie, whoami
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner(user: Any) -> tuple[Client, str]:
+    browser = Client()
+    login(browser)
+    return browser, parsed(token_cookie(browser)).selector
+
+
+def stored_values() -> list[str]:
+    """Every stored value of the token table, as text in every shape a byte string can take."""
+    values = []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {RememberToken._meta.db_table}")  # noqa: S608
+        for row in cursor.fetchall():
+            for value in row:
+                if isinstance(value, (bytes, memoryview)):
+                    raw = bytes(value)
+                    values += [raw.hex(), base64.urlsafe_b64encode(raw).decode().rstrip("=")]
+                    values.append(raw.decode("latin-1"))
+                elif value is not None:
+                    values.append(str(value))
+    return values
+
+
+def test_the_selector_is_not_stored(owner: tuple[Client, str]) -> None:
+    _browser, selector = owner
+    assert not any(selector in value for value in stored_values())
+    token = RememberToken.objects.get()
+    assert bytes(token.selector_digest) == crypto.selector_digest(selector)
+    assert len(bytes(token.selector_digest)) == crypto.SELECTOR_DIGEST_LENGTH
+
+
+def test_nothing_read_from_the_table_triggers_the_theft_rule(
+    owner: tuple[Client, str], thefts: list[Any]
+) -> None:
+    browser, _selector = owner
+    verifier = crypto.new_cookie_value().verifier
+    candidates = set()
+    for value in stored_values():
+        for start in range(0, max(1, len(value) - crypto.SELECTOR_LENGTH + 1)):
+            candidates.add(value[start : start + crypto.SELECTOR_LENGTH])
+    tried = 0
+    for candidate in sorted(candidates):
+        if crypto.parse_cookie_value(f"{candidate}:{verifier}") is None:
+            continue
+        tried += 1
+        attacker = Client()
+        attacker.cookies[app_settings.COOKIE_NAME] = f"{candidate}:{verifier}"
+        assert attacker.get("/whoami/").json()["user"] is None
+    assert tried > 0
+    assert thefts == []
+    close_browser(browser)
+    assert whoami(browser)["user"] == "alice"  # nobody was signed out
+
+
+def test_the_lookup_is_one_query_by_digest(owner: tuple[Client, str]) -> None:
+    browser, selector = owner
+    close_browser(browser)
+    with CaptureQueriesContext(connection) as captured:
+        assert whoami(browser)["restored"] is True
+    lookups = [q["sql"] for q in captured.captured_queries if "selector_digest" in q["sql"]]
+    assert len(lookups) == 1
+    assert not any(selector in q["sql"] for q in captured.captured_queries)
+
+
+def test_digests_keep_the_index_ordered_by_age() -> None:
+    with freeze_time("2026-01-01 00:00:00") as frozen:
+        older = crypto.selector_digest(crypto.new_cookie_value().selector)
+        frozen.tick(1)
+        newer = crypto.selector_digest(crypto.new_cookie_value().selector)
+    assert older < newer
+
+
+def test_rotation_keeps_the_row_found_by_the_same_selector(owner: tuple[Client, str]) -> None:
+    browser, selector = owner
+    close_browser(browser)
+    assert whoami(browser)["restored"] is True
+    rotated = parsed(token_cookie(browser))
+    assert rotated.selector == selector
+    found = RememberToken.objects.find(selector)
+    assert found is not None
+    assert found.selector == selector
+    assert RememberToken.objects.find(crypto.new_cookie_value().selector) is None
