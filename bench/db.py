@@ -146,7 +146,7 @@ def checkpoint() -> None:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def insert_expired_tokens(user: Any, n: int, verifier_hash: str) -> None:
+def insert_expired_tokens(user: Any, n: int, verifier_hash: bytes) -> None:
     """
     Insert ``n`` expired (not revoked) tokens of ``user``, as the package
     leaves them: a time-ordered selector digest, Argon2id hashes of the current and the

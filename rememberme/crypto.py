@@ -14,10 +14,12 @@ timing would leak them.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
 import secrets
+import struct
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,10 +36,12 @@ __all__ = [
     "backend_digest",
     "hash_verifier",
     "new_cookie_value",
+    "pack_hash",
     "parse_cookie_value",
     "password_fingerprint",
     "password_fingerprint_matches",
     "selector_digest",
+    "unpack_hash",
     "verify_verifier",
 ]
 
@@ -157,23 +161,71 @@ def _current_hasher() -> PasswordHasher:
     return _hasher(params["time_cost"], params["memory_cost"], params["parallelism"])
 
 
-def hash_verifier(verifier: str) -> str:
-    """Return the Argon2id hash of ``verifier`` with the configured parameters."""
-    return _current_hasher().hash(verifier)
+# A stored hash is the PHC string "$argon2id$v=19$m=..,t=..,p=..$salt$hash"
+# (about 97 characters) packed into 60 bytes: version, memory, time and
+# parallelism as big-endian integers, then the raw salt and digest. Two of
+# them are in every row the purge moves, so the base64 and the field names
+# are not worth storing; unpacking rebuilds the exact string to verify.
+_PACKED_HEADER = struct.Struct(">BIIH")
+_PHC_RE = re.compile(
+    r"\$argon2id\$v=(?P<v>\d+)\$m=(?P<m>\d+),t=(?P<t>\d+),p=(?P<p>\d+)"
+    r"\$(?P<salt>[A-Za-z0-9+/]+)\$(?P<hash>[A-Za-z0-9+/]+)"
+)
 
 
-def verify_verifier(encoded_hash: str, verifier: str) -> bool:
+def _b64decode(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.b64encode(raw).decode().rstrip("=")
+
+
+def pack_hash(encoded: str) -> bytes:
+    """Return the stored (packed) form of an Argon2id PHC string."""
+    match = _PHC_RE.fullmatch(encoded)
+    if match is None:
+        raise ValueError("not an Argon2id hash")
+    salt = _b64decode(match["salt"])
+    header = _PACKED_HEADER.pack(
+        int(match["v"]), int(match["m"]), int(match["t"]), int(match["p"])
+    )
+    return header + bytes([len(salt)]) + salt + _b64decode(match["hash"])
+
+
+def unpack_hash(stored: bytes | memoryview) -> str:
+    """Return the Argon2id PHC string of a stored hash (``""`` for none or junk)."""
+    raw = bytes(stored)
+    size = _PACKED_HEADER.size
+    if len(raw) <= size:
+        return ""
+    version, memory, time_cost, parallelism = _PACKED_HEADER.unpack_from(raw)
+    salt_end = size + 1 + raw[size]
+    salt, digest = raw[size + 1 : salt_end], raw[salt_end:]
+    return (
+        f"$argon2id$v={version}$m={memory},t={time_cost},p={parallelism}"
+        f"${_b64encode(salt)}${_b64encode(digest)}"
+    )
+
+
+def hash_verifier(verifier: str) -> bytes:
+    """Return the packed Argon2id hash of ``verifier`` with the configured parameters."""
+    return pack_hash(_current_hasher().hash(verifier))
+
+
+def verify_verifier(stored_hash: bytes | memoryview, verifier: str) -> bool:
     """
-    Return whether ``verifier`` matches ``encoded_hash``, in constant time.
+    Return whether ``verifier`` matches ``stored_hash``, in constant time.
 
-    Argon2 reads its parameters from the encoded hash, so hashes made with
-    older parameters still verify. Every rotation hashes the new verifier
-    with the current parameters, which is how old hashes get upgraded.
+    Argon2 reads its parameters from the hash, so hashes made with older
+    parameters still verify. Every rotation hashes the new verifier with
+    the current parameters, which is how old hashes get upgraded.
     """
-    if not encoded_hash:
+    encoded = unpack_hash(stored_hash) if stored_hash else ""
+    if not encoded:
         return False
     try:
-        return _current_hasher().verify(encoded_hash, verifier)
+        return _current_hasher().verify(encoded, verifier)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -151,14 +151,14 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
         ).update(
             revoked_at=now,
             revoke_reason=reason,
-            verifier_hash="",
-            previous_verifier_hash="",
+            verifier_hash=b"",
+            previous_verifier_hash=b"",
             session_data={},
         )
         for token in tokens:
             token.revoked_at = now
             token.revoke_reason = reason
-            token.verifier_hash = token.previous_verifier_hash = ""
+            token.verifier_hash = token.previous_verifier_hash = b""
             token.session_data = {}
             signals.token_revoked.send(
                 sender=RememberToken, request=request, user=token.user, token=token, reason=reason
@@ -265,12 +265,13 @@ class RememberToken(models.Model):
     selector_digest = models.BinaryField(
         _("selector digest"), max_length=SELECTOR_DIGEST_LENGTH, editable=False
     )
-    verifier_hash = models.CharField(_("verifier hash"), max_length=255, editable=False)
-    previous_verifier_hash = models.CharField(
-        _("previous verifier hash"), max_length=255, blank=True, default="", editable=False
+    # Packed Argon2id hashes (crypto.pack_hash(), 60 bytes) and raw digests
+    # (32 and 8 bytes), not encoded strings: these bytes are in every row
+    # the purge moves.
+    verifier_hash = models.BinaryField(_("verifier hash"), max_length=128, editable=False)
+    previous_verifier_hash = models.BinaryField(
+        _("previous verifier hash"), max_length=128, blank=True, default=b"", editable=False
     )
-    # Raw digests (32 and 8 bytes), not hex strings: these bytes are in every
-    # row the purge moves.
     password_fingerprint = models.BinaryField(
         _("password fingerprint"), max_length=32, editable=False
     )

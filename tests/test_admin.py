@@ -16,6 +16,7 @@ from django.urls import include, path
 
 from rememberme import signals
 from rememberme.admin import RememberTokenInline
+from rememberme.crypto import unpack_hash
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, login, whoami
 
@@ -74,7 +75,8 @@ def test_changelist_columns_and_no_secrets(admin_client, tokens):
     for text in ("Chrome 120 · Windows 10", "203.0.113.9", "Active", "alice", "bob"):
         assert text in html
     for token in RememberToken.objects.all():
-        assert token.verifier_hash not in html
+        assert bytes(token.verifier_hash).hex() not in html
+        assert unpack_hash(token.verifier_hash) not in html
         assert bytes(token.password_fingerprint).hex() not in html
         assert bytes(token.selector_digest).hex() not in html
 
@@ -88,7 +90,8 @@ def test_change_page_is_read_only_and_shows_no_secret(admin_client, tokens):
     html = response.content.decode()
     assert response.context["adminform"].form.fields == {}  # every field read-only
     for secret in (
-        token.verifier_hash,
+        bytes(token.verifier_hash).hex(),
+        unpack_hash(token.verifier_hash),
         bytes(token.password_fingerprint).hex(),
         bytes(token.selector_digest).hex(),
     ):
@@ -237,6 +240,7 @@ def test_inline_on_a_user_admin(admin_client, tokens, user):
     assert "Chrome 120 · Windows 10" in html
     assert "203.0.113.9" in html
     for token in RememberToken.objects.all():
-        assert token.verifier_hash not in html
+        assert bytes(token.verifier_hash).hex() not in html
+        assert unpack_hash(token.verifier_hash) not in html
         assert bytes(token.selector_digest).hex() not in html
     assert f"remembertoken/{bobs.pk}/" not in html

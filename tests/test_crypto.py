@@ -93,31 +93,49 @@ def test_repr_hides_the_verifier():
 
 def test_hash_is_argon2id_and_verifies():
     value = crypto.new_cookie_value()
-    encoded = crypto.hash_verifier(value.verifier)
-    assert encoded.startswith("$argon2id$")
-    assert value.verifier not in encoded
-    assert crypto.verify_verifier(encoded, value.verifier)
-    assert not crypto.verify_verifier(encoded, crypto.new_cookie_value().verifier)
+    stored = crypto.hash_verifier(value.verifier)
+    assert crypto.unpack_hash(stored).startswith("$argon2id$")
+    assert value.verifier.encode() not in stored
+    assert crypto.verify_verifier(stored, value.verifier)
+    assert not crypto.verify_verifier(stored, crypto.new_cookie_value().verifier)
 
 
-@pytest.mark.parametrize("encoded", ["", "junk", "$argon2id$v=19$m=8,t=1,p=1$bad"])
-def test_verify_refuses_unusable_hashes(encoded):
-    assert not crypto.verify_verifier(encoded, crypto.new_cookie_value().verifier)
+def test_stored_hash_is_packed_and_round_trips():
+    encoded = PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1).hash("x")
+    stored = crypto.pack_hash(encoded)
+    # 11 bytes of parameters, 1 + 16 of salt, 32 of digest: 60 bytes, not ~97.
+    assert len(stored) == 60 < len(encoded)
+    assert crypto.unpack_hash(stored) == encoded
+    assert crypto.unpack_hash(memoryview(stored)) == encoded  # PostgreSQL's type
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [b"", b"junk", b"\x13" * 11, crypto.pack_hash(PasswordHasher().hash("x"))[:-1]],
+)
+def test_verify_refuses_unusable_hashes(stored):
+    assert not crypto.verify_verifier(stored, crypto.new_cookie_value().verifier)
+
+
+@pytest.mark.parametrize("encoded", ["junk", "$argon2i$v=19$m=8,t=1,p=1$YWJj$YWJj"])
+def test_pack_refuses_what_is_not_argon2id(encoded):
+    with pytest.raises(ValueError, match="not an Argon2id hash"):
+        crypto.pack_hash(encoded)
 
 
 def test_default_parameters(settings):
-    encoded = crypto.hash_verifier("x")
+    encoded = crypto.unpack_hash(crypto.hash_verifier("x"))
     assert "$m=2048,t=1,p=1$" in encoded
 
 
 def test_parameters_follow_settings(settings):
     settings.REMEMBERME_ARGON2_PARAMS = {"memory_cost": 4096, "time_cost": 2}
-    assert "$m=4096,t=2,p=1$" in crypto.hash_verifier("x")
+    assert "$m=4096,t=2,p=1$" in crypto.unpack_hash(crypto.hash_verifier("x"))
 
 
 def test_hashes_made_with_older_parameters_still_verify(settings):
     old = PasswordHasher().hash("secret")  # argon2-cffi's own, heavier defaults
-    assert crypto.verify_verifier(old, "secret")
+    assert crypto.verify_verifier(crypto.pack_hash(old), "secret")
 
 
 def test_default_hash_and_verify_fit_the_budget():

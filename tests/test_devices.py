@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from freezegun import freeze_time
 
+from rememberme.crypto import unpack_hash
 from rememberme.models import RememberToken
 from rememberme.useragents import describe
 from tests.helpers import close_browser, login, whoami
@@ -70,7 +71,8 @@ def test_lists_active_tokens_with_browser_os_ip_and_marker(two_browsers, other_u
     assert "Safari" not in html  # another user's
     for token in (this_token, other_token):
         assert bytes(token.selector_digest).hex() not in html
-        assert token.verifier_hash not in html
+        assert bytes(token.verifier_hash).hex() not in html
+        assert unpack_hash(token.verifier_hash) not in html
 
 
 def test_expired_tokens_are_not_listed(two_browsers, settings):

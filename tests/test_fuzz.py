@@ -304,7 +304,8 @@ class UserActions(RuleBasedStateMachine):
             if model.revoked:
                 # Revoked stays revoked, and keeps nothing of its secret.
                 assert row.revoked_at is not None
-                assert row.verifier_hash == row.previous_verifier_hash == ""
+                assert not row.verifier_hash
+                assert not row.previous_verifier_hash
             elif row.revoked_at is not None:
                 reason = row.revoke_reason
                 if reason == RevokeReason.EXPIRED:

@@ -20,8 +20,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('selector_digest', models.BinaryField(max_length=36, verbose_name='selector digest')),
-                ('verifier_hash', models.CharField(editable=False, max_length=255, verbose_name='verifier hash')),
-                ('previous_verifier_hash', models.CharField(blank=True, default='', editable=False, max_length=255, verbose_name='previous verifier hash')),
+                ('verifier_hash', models.BinaryField(max_length=128, verbose_name='verifier hash')),
+                ('previous_verifier_hash', models.BinaryField(blank=True, default=b'', max_length=128, verbose_name='previous verifier hash')),
                 ('password_fingerprint', models.BinaryField(max_length=32, verbose_name='password fingerprint')),
                 ('backend_digest', models.BinaryField(max_length=8, verbose_name='authentication backend digest')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
