@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import struct
 import time
 from pathlib import Path
 from typing import Any
@@ -55,15 +56,21 @@ def _time_ordered_selector_digest() -> str:
     """
     Return a SQL expression for a selector digest as the package stores
     them: the creation time as 4 bytes (here one second apart per row, in
-    key order, as a site's tokens are), then 32 random bytes. SQLite before
-    3.41 has no unhex(): there the digest is its hex text cast to a blob,
-    twice as wide but ordered the same way.
+    key order, as a site's tokens are), then 32 random bytes. SQLite has no
+    function that turns a number into bytes (unhex() came in 3.41), so
+    there a Python function registered on the connection makes them.
     """
     start = int(time.time()) - 40 * 24 * 3600
     if connection.vendor == "postgresql":
         prefix = f"lpad(to_hex({start} + i), 8, '0')"
         return f"decode({prefix} || {_random_text(64)}, 'hex')"
-    return f"CAST(printf('%08x', {start} + i) || hex(randomblob(32)) AS BLOB)"
+    connection.ensure_connection()
+    connection.connection.create_function(
+        "rememberme_bench_digest",
+        1,
+        lambda i: struct.pack(">I", (start + i) & 0xFFFFFFFF) + os.urandom(32),
+    )
+    return "rememberme_bench_digest(i)"
 
 
 def _random_text(length: int) -> str:

@@ -1,0 +1,54 @@
+"""
+What a token row holds, compactly: the purge moves every byte of it, so
+digests are raw bytes and nothing grows with what a client sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from rememberme import crypto
+from rememberme.models import RememberToken
+from tests.conftest import close_browser, login, whoami
+
+pytestmark = pytest.mark.django_db
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def test_an_issued_row_holds_raw_digests(user: Any) -> None:
+    token, value = RememberToken.objects.issue(user, backend=MODEL_BACKEND)
+    row = RememberToken.objects.get(pk=token.pk)
+    assert len(bytes(row.selector_digest)) == crypto.SELECTOR_DIGEST_LENGTH
+    assert len(bytes(row.password_fingerprint)) == 32
+    assert len(bytes(row.backend_digest)) == crypto.BACKEND_DIGEST_LENGTH
+    assert len(bytes(row.verifier_hash)) == 60
+    assert crypto.verify_verifier(row.verifier_hash, value.verifier)
+
+
+def test_the_backend_is_found_again_while_configured(user: Any, settings: Any) -> None:
+    token, _value = RememberToken.objects.issue(user, backend=MODEL_BACKEND)
+    row = RememberToken.objects.get(pk=token.pk)
+    assert row.backend == MODEL_BACKEND
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+    assert row.backend == ""
+
+
+def test_backend_can_be_given_by_path(user: Any) -> None:
+    token = RememberToken(user=user, backend=MODEL_BACKEND)
+    assert bytes(token.backend_digest) == crypto.backend_digest(MODEL_BACKEND)
+    assert token.backend == MODEL_BACKEND
+
+
+def test_a_long_user_agent_is_bounded(user: Any) -> None:
+    browser = Client(HTTP_USER_AGENT="Mozilla/5.0 " + "x" * 5000)
+    login(browser)
+    token = RememberToken.objects.get(user=user)
+    assert len(token.user_agent) == RememberToken.USER_AGENT_MAX_LENGTH == 256
+    close_browser(browser)
+    assert whoami(browser)["restored"] is True
+    token.refresh_from_db()
+    assert len(token.user_agent) == 256
