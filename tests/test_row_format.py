@@ -38,7 +38,7 @@ def test_the_backend_is_found_again_while_configured(user: Any, settings: Any) -
 
 
 def test_backend_can_be_given_by_path(user: Any) -> None:
-    token = RememberToken(user=user, backend=MODEL_BACKEND)
+    token = RememberToken(user=user, backend=MODEL_BACKEND)  # type: ignore[misc]
     assert bytes(token.backend_digest) == crypto.backend_digest(MODEL_BACKEND)
     assert token.backend == MODEL_BACKEND
 
