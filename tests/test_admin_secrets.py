@@ -18,7 +18,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from rememberme.conf import app_settings
 from rememberme.models import RememberToken
 from rememberme.policy import RememberMePolicy
 from rememberme.purge import purge
-from tests.conftest import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 

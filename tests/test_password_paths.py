@@ -19,7 +19,7 @@ from django.test import Client
 
 from rememberme.conf import app_settings
 from rememberme.models import RememberToken
-from tests.conftest import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from rememberme import crypto
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, whoami
+from tests.helpers import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from freezegun import freeze_time
 from rememberme import crypto
 from rememberme.conf import app_settings
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, parsed, token_cookie, whoami
+from tests.helpers import close_browser, login, parsed, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 
