@@ -222,7 +222,7 @@ def _check_argon2_params() -> list[Any]:
         return [
             checks.Error(
                 "REMEMBERME_ARGON2_PARAMS must be a dict.",
-                hint="For example {'time_cost': 1, 'memory_cost': 2048, 'parallelism': 1}.",
+                hint="For example {'time_cost': 1, 'memory_cost': 8, 'parallelism': 1}.",
                 id="rememberme.E008",
             )
         ]

@@ -125,7 +125,7 @@ def test_pack_refuses_what_is_not_argon2id(encoded):
 
 def test_default_parameters(settings):
     encoded = crypto.unpack_hash(crypto.hash_verifier("x"))
-    assert "$m=2048,t=1,p=1$" in encoded
+    assert "$m=8,t=1,p=1$" in encoded
 
 
 def test_parameters_follow_settings(settings):

@@ -220,7 +220,7 @@ def test_old_parameters_are_upgraded_at_rotation(issued, settings):
         response = browser_with(cookie).get("/whoami/")
     assert response.json()["user"] == "alice"
     token.refresh_from_db()
-    assert "$m=2048,t=1,p=1$" in crypto.unpack_hash(token.verifier_hash)
+    assert "$m=8,t=1,p=1$" in crypto.unpack_hash(token.verifier_hash)
     assert "$m=8192,t=2,p=2$" in crypto.unpack_hash(token.previous_verifier_hash)
 
 
