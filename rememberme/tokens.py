@@ -27,6 +27,7 @@ from .crypto import (
     password_fingerprint_matches,
     verify_verifier,
 )
+from .lookup import find_with_user
 from .models import RememberToken, RevokeReason, token_ends
 from .policy import get_policy
 
@@ -123,7 +124,7 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
     Argon2 hash and one conditional UPDATE.
     """
     now = timezone.now()
-    token = RememberToken.objects.select_related("user").find(cookie.selector)
+    token = find_with_user(cookie.selector)
     if token is None:
         logger.debug("Remember-me cookie with an unknown selector ignored.")
         return Verdict(Outcome.INVALID)
