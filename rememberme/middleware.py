@@ -228,8 +228,9 @@ class RememberMeMiddleware:
         # Django's own login(): the session key is cycled (no fixation),
         # the CSRF token rotated, user_logged_in sent, and the session keeps
         # the backend of the original password login.
-        login(request, token.user, backend=token.backend)
         session = request.session
+        with sessions.key_chosen_at_save(session):
+            login(request, token.user, backend=token.backend)
         sessions.link(session, token.pk)
         sessions.apply_session_age(session, get_policy().session_age(token.user))
         sessions.restore_persistent_values(session, token.session_data)

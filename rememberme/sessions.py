@@ -10,12 +10,13 @@ whether its token still stands.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
@@ -28,6 +29,7 @@ __all__ = [
     "apply_session_age",
     "grace_cookie_matches",
     "grace_marker",
+    "key_chosen_at_save",
     "link",
     "linked_token_id",
     "mark_checked",
@@ -204,3 +206,36 @@ def restore_persistent_values(session: SessionBase, values: dict[str, Any]) -> N
         if key in allowed:
             session[key] = value
     mark_persisted(session, persistent_values(session))
+
+
+@contextlib.contextmanager
+def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
+    """
+    Within the block, let ``login()`` leave a session that has no key yet
+    without one, so that the engine chooses it when the response saves it.
+
+    ``login()`` cycles the session key against fixation. For a session with
+    a key (one the browser could have been given by someone else) that
+    matters, and is left alone. A restore usually starts from no session at
+    all (the browser closed, or the session expired and its engine dropped
+    the key when loading it), and there ``cycle_key()`` only makes the
+    engine write an empty session (a database row, a cache entry, a file)
+    to reserve a key, which ``SessionMiddleware`` then overwrites with the
+    real data: two writes where one does. Without it, the save at the
+    response creates the session with a new random key, exactly as
+    ``cycle_key()`` would have, in one write; no key the browser sent is
+    ever kept.
+    """
+    if session.session_key is not None:
+        yield
+        return
+    # An instance attribute shadows the method for this call of login() only.
+    session.cycle_key = _keep_unset  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del session.cycle_key
+
+
+def _keep_unset() -> None:
+    """Stand in for ``cycle_key()`` on a session that has no key yet."""

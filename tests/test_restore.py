@@ -8,7 +8,11 @@ from unittest import mock
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
 from rememberme import crypto, signals
@@ -305,3 +309,54 @@ def test_a_cookie_of_another_users_selector_and_own_verifier_is_refused(
     mixed = crypto.CookieValue(alices.selector, bobs.verifier)
     client.cookies["rememberme"] = mixed.encode()
     assert whoami(client) == ANON
+
+
+def _session_writes(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE")) and "django_session" in q["sql"]
+    ]
+
+
+def test_restore_writes_the_new_session_once(remembered):
+    # login() would reserve a key with an empty row that the response then
+    # overwrites; a browser without a session needs one INSERT, no more.
+    client, _ = remembered
+    close_browser(client)
+    with CaptureQueriesContext(connection) as queries:
+        assert whoami(client) == RESTORED
+    writes = _session_writes(queries)
+    assert len(writes) == 1
+    assert writes[0].startswith("INSERT")
+    assert whoami(client)["user"] == "alice"
+
+
+def test_restore_never_keeps_a_session_key_the_browser_sent(client, user, settings):
+    settings.SESSION_COOKIE_AGE = 3600
+    with freeze_time("2026-01-01 00:00"):
+        login(client)
+    stale = client.cookies["sessionid"].value
+    with freeze_time("2026-01-01 01:01"):
+        assert whoami(client) == RESTORED
+        fresh = client.cookies["sessionid"].value
+        assert fresh
+        assert fresh != stale
+        assert whoami(client)["user"] == "alice"
+
+
+def test_restore_over_an_anonymous_session_cycles_its_key(remembered):
+    # A live anonymous session (one a fixation attack could plant) keeps
+    # its data but never its key, and its row goes.
+    client, _ = remembered
+    close_browser(client)
+    session = SessionStore()
+    session["cart"] = "2 apples"
+    session.save()
+    planted = session.session_key
+    assert planted
+    client.cookies["sessionid"] = planted
+    assert whoami(client) == RESTORED
+    assert client.cookies["sessionid"].value != planted
+    assert client.session["cart"] == "2 apples"
+    assert not Session.objects.filter(session_key=planted).exists()
