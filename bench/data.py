@@ -31,8 +31,14 @@ from django.core.management import get_commands  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench import db  # noqa: E402
-from bench.harness import build_handlers  # noqa: E402
-from bench.restore import restore_figures  # noqa: E402
+from bench.harness import PASSWORD, build_handlers, call, login_cookies, summary  # noqa: E402
+from bench.restore import (  # noqa: E402
+    assert_restored,
+    issue_cookies,
+    restore_figures,
+    restore_ratios,
+)
+from rememberme.conf import app_settings  # noqa: E402
 from rememberme.crypto import hash_verifier, new_cookie_value  # noqa: E402
 from rememberme.models import RememberToken  # noqa: E402
 
@@ -85,6 +91,64 @@ def purge_figure(label: str, table: str, argv: list[str]) -> dict[str, Any]:
     }
 
 
+def _timed_restore(handler: Any, value: str) -> float:
+    started = time.perf_counter()
+    response = call(handler, {app_settings.COOKIE_NAME: value})
+    elapsed = time.perf_counter() - started
+    assert_restored(response)
+    return elapsed
+
+
+def restores_during_purge(handler: Any, argv: list[str], budget: int) -> dict[str, Any]:
+    """
+    Time restores one after another while ``argv`` (the purge command) runs
+    in a process of its own, and as many again with the database idle right
+    after; return both latency distributions.
+    """
+    cookies = issue_cookies(2 * budget)
+    db.checkpoint()
+    before = db.count(RememberToken._meta.db_table)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.purge_child", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    assert child.stdout is not None
+    child.stdout.readline()  # "ready": the command starts now
+    during: list[float] = []
+    while child.poll() is None and len(during) < budget:
+        during.append(_timed_restore(handler, cookies.pop()))
+    stdout, stderr = child.communicate()
+    if child.returncode:
+        raise RuntimeError(f"{argv[0]} failed:\n{stderr}")
+    measured = json.loads(stdout.strip().splitlines()[-1])
+    idle = [_timed_restore(handler, cookies.pop()) for _ in range(max(len(during), 20))]
+    deleted = before - db.count(RememberToken._meta.db_table)
+    p99_during = summary(during, 1e3, 3) if during else None
+    idle_summary = summary(idle, 1e3, 3)
+    return {
+        "command": " ".join(argv),
+        "deleted": deleted,
+        "purge_seconds": round(measured["seconds"], 3),
+        "rows_per_second": round(deleted / measured["seconds"]) if measured["seconds"] else None,
+        "during_ms": p99_during,
+        "during_p99_ms": round(_p99(during) * 1e3, 3) if during else None,
+        "idle_ms": idle_summary,
+        "idle_p99_ms": round(_p99(idle) * 1e3, 3),
+        "p99_ratio": round(_p99(during) / _p99(idle), 3) if during else None,
+        "p50_ratio": round(statistics.median(during) / statistics.median(idle), 3)
+        if during
+        else None,
+    }
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Return the median run, with every run's rate and the highest peak."""
     ordered = sorted(runs, key=lambda run: run["rows_per_second"])
@@ -121,12 +185,15 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--restores", type=int, default=100)
     parser.add_argument("--purge-runs", type=int, default=3)
+    parser.add_argument("--ratio-rounds", type=int, default=150)
+    parser.add_argument("--load-restores", type=int, default=600)
     args = parser.parse_args()
 
     db.reset_database()
     db.migrate()
-    user = get_user_model().objects.create_user("alice", "alice@example.com", "bench")
+    user = get_user_model().objects.create_user("alice", "alice@example.com", PASSWORD)
     _, full = build_handlers()
+    live = login_cookies(remember=True)
     result: dict[str, Any] = {"vendor": connection.vendor}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -149,6 +216,20 @@ def main() -> None:
             "lookup": explain_lookup(),
             **restore_figures(full, args.restores),
         }
+        if "ratios" not in result:
+            print(f"  {connection.vendor}: restore vs floor vs live request", flush=True)
+            result["ratios"] = restore_ratios(full, live, args.ratio_rounds)
+
+    print(f"  {connection.vendor}: restores while purging {args.rows:,} rows", flush=True)
+    result["under_purge"] = {}
+    for key, options in (("default", []), ("unpaced", ["--pause", "0"])):
+        if key != "default" or db.count(table) < args.rows:
+            db.empty(table)
+            db.insert_expired_tokens(user, args.rows, verifier_hash)
+        result["under_purge"][key] = restores_during_purge(
+            full, [PURGE_COMMAND, "--verbosity", "0", *options], args.load_restores
+        )
+        print(f"    {key}: {result['under_purge'][key]['p99_ratio']}", flush=True)
 
     # What Django stores for a signed-in user, with a real session auth
     # hash (a constant one would compress, and make the rows shorter).
@@ -171,9 +252,8 @@ def main() -> None:
         order = ["purge", "clearsessions"] if run % 2 == 0 else ["clearsessions", "purge"]
         for kind in order:
             if kind == "purge" and PURGE_COMMAND in get_commands():
-                if run:  # the first run purges the table the scale figures filled
-                    db.empty(table)
-                    db.insert_expired_tokens(user, args.rows, verifier_hash)
+                db.empty(table)
+                db.insert_expired_tokens(user, args.rows, verifier_hash)
                 runs["purge"].append(
                     purge_figure(
                         "purge_remember_tokens", table, [PURGE_COMMAND, "--verbosity", "0"]

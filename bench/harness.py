@@ -24,10 +24,28 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.http import HttpResponse
+from django.test import Client
 from django.test.utils import override_settings
+
+from rememberme.conf import app_settings
 
 REMEMBERME_MIDDLEWARE = "rememberme.middleware.RememberMeMiddleware"
 PAGE = "/page/"
+PASSWORD = "bench password, not a secret"
+
+
+def login_cookies(*, remember: bool, username: str = "alice") -> dict[str, str]:
+    """Sign in through the bundled login view; return the browser's cookies."""
+    client = Client()
+    data = {"username": username, "password": PASSWORD}
+    if remember:
+        data["remember_me"] = "on"
+    response = client.post("/accounts/login/", data)
+    assert response.status_code == 302, response.status_code
+    cookies = {name: morsel.value for name, morsel in client.cookies.items() if morsel.value}
+    assert settings.SESSION_COOKIE_NAME in cookies
+    assert (app_settings.COOKIE_NAME in cookies) is remember
+    return cookies
 
 
 def build_handlers() -> tuple[WSGIHandler, WSGIHandler]:

@@ -47,6 +47,8 @@ def main() -> None:
     before = _status_kib("VmRSS")
     peak_reset = _reset_peak()
     out = io.StringIO()
+    # For a parent that times other work while the command runs.
+    print("ready", flush=True)
     started = time.perf_counter()
     call_command(*sys.argv[1:], stdout=out, stderr=out)
     elapsed = time.perf_counter() - started

@@ -29,9 +29,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-RATIO_GOAL = 0.97
 ARGON2_BUDGET_MS = 5.0
 FLAT_MEMORY_KIB = 16 * 1024
+# The goals of issue 14 (ratios, reported only: a shared machine makes them noisy).
+RATIO_GOAL = 0.98  # live session (+ token cookie) throughput vs plain Django
+JUNK_RATIO_GOAL = 0.5  # unknown selector throughput vs plain Django
+FLOOR_GOAL = 3.0  # restore time / physical floor
+LIVE_GOAL = 2.5  # restore time / live signed-in request
+GUNICORN_GOAL = 0.45  # restores/s / live requests/s under gunicorn
+PURGE_LOAD_GOAL = 1.5  # restore p99 while a purge runs / idle p99
 
 
 @dataclass
@@ -145,14 +151,18 @@ def checks(result: dict[str, Any]) -> list[Check]:
                 True,
             )
         )
-    for key in ("live_session", "live_session_token_cookie"):
+    for key, goal in (
+        ("live_session", RATIO_GOAL),
+        ("live_session_token_cookie", RATIO_GOAL),
+        ("junk_unknown", JUNK_RATIO_GOAL),
+    ):
         case = requests[key]
         found.append(
             Check(
                 f"{case['label']}: throughput ratio",
                 f"{case['ratio']:.3f}",
-                f">= {RATIO_GOAL}",
-                case["ratio"] >= RATIO_GOAL,
+                f">= {goal}",
+                case["ratio"] >= goal,
                 False,
             )
         )
@@ -188,6 +198,33 @@ def checks(result: dict[str, Any]) -> list[Check]:
                     True,
                 )
             )
+        ratios = data.get("ratios")
+        if ratios:
+            for label, key, goal in (
+                ("restore / floor", "restore_over_floor", FLOOR_GOAL),
+                ("restore / live signed-in request", "restore_over_live", LIVE_GOAL),
+            ):
+                found.append(
+                    Check(
+                        f"{vendor}: {label}",
+                        f"{ratios[key]:.2f}x",
+                        f"<= {goal}x",
+                        ratios[key] <= goal,
+                        False,
+                    )
+                )
+        for key, load in (data.get("under_purge") or {}).items():
+            if load["p99_ratio"] is None:
+                continue
+            found.append(
+                Check(
+                    f"{vendor}: restore p99 during purge / idle ({key})",
+                    f"{load['during_p99_ms']:.1f} / {load['idle_p99_ms']:.1f} ms",
+                    f"<= {PURGE_LOAD_GOAL}x",
+                    load["p99_ratio"] <= PURGE_LOAD_GOAL,
+                    False,
+                )
+            )
         purge, clear = data.get("purge"), data["clearsessions"]
         if purge is None:
             found.append(
@@ -210,6 +247,17 @@ def checks(result: dict[str, Any]) -> list[Check]:
                 f"{growth / 1024:.1f} MiB",
                 f"flat (< {FLAT_MEMORY_KIB // 1024} MiB)",
                 growth < FLAT_MEMORY_KIB,
+                False,
+            )
+        )
+    server = result.get("server")
+    if server:
+        found.append(
+            Check(
+                "postgresql: gunicorn restores/s / live requests/s",
+                f"{server['restores_per_second']:.0f} / {server['live_per_second']:.0f}",
+                f">= {GUNICORN_GOAL}",
+                server["ratio"] >= GUNICORN_GOAL,
                 False,
             )
         )
@@ -238,6 +286,12 @@ def table(result: dict[str, Any], found: list[Check]) -> str:
         f"Python {meta['machine']['python']}, Django {meta['machine']['django']}, "
         f"argon2-cffi {meta['machine']['argon2-cffi']}, "
         + ", ".join(f"{v} {d['server_version'].split(' on ')[0]}" for v, d in data_items),
+        "load average at start and end: "
+        + " / ".join(
+            ", ".join(f"{x:.2f}" for x in load)
+            for load in (meta["machine"]["load_average"], meta.get("load_average_end"))
+            if load
+        ),
         "",
         "Per request (SQLite file DB, DB sessions; the view reads request.user).",
         "A = plain Django, B = the same stack + RememberMeMiddleware; medians of "
@@ -316,6 +370,43 @@ def table(result: dict[str, Any], found: list[Check]) -> str:
             )
         lines += [
             "",
+            "Restore vs its physical floor (one indexed SELECT, one UPDATE, one session INSERT, "
+            "raw, each committing) and vs a live signed-in request, interleaved; medians in ms:",
+            f"{'database':<11} {'restore':>8} {'floor':>7} {'live':>7} "
+            f"{'restore/floor':>14} {'goal':>6} {'restore/live':>13} {'goal':>6}",
+        ]
+        for vendor, data in result["data"].items():
+            r = data.get("ratios")
+            if not r:
+                continue
+            lines.append(
+                f"{vendor:<11} {r['restore_ms']['median']:>8.2f} {r['floor_ms']['median']:>7.2f} "
+                f"{r['live_ms']['median']:>7.2f} {r['restore_over_floor']:>13.2f}x "
+                f"{'<= ' + str(FLOOR_GOAL):>6} {r['restore_over_live']:>12.2f}x "
+                f"{'<= ' + str(LIVE_GOAL):>6}"
+            )
+        lines += [
+            "",
+            "Restore latency while purge_remember_tokens runs in another process, "
+            f"vs right after (ms; goal: p99 ratio <= {PURGE_LOAD_GOAL}):",
+        ]
+        for vendor, data in result["data"].items():
+            for key, load in (data.get("under_purge") or {}).items():
+                during = load["during_ms"]
+                during_text = (
+                    f"during p50 {during['median']:>6.2f} p99 {load['during_p99_ms']:>7.2f} "
+                    f"(n={during['n']})"
+                    if during
+                    else "no restore overlapped the purge"
+                )
+                lines.append(
+                    f"{vendor:<11} {key:<8} {load['deleted']:>9,} rows in "
+                    f"{load['purge_seconds']:>5.2f} s  {during_text}  idle p50 "
+                    f"{load['idle_ms']['median']:>6.2f} p99 {load['idle_p99_ms']:>7.2f}  "
+                    f"p99 ratio {load['p99_ratio'] if load['p99_ratio'] is not None else '-'}"
+                )
+        lines += [
+            "",
             "Purge of N expired rows, each command in its own process "
             "(median rows/s of interleaved runs; peak RSS, growth during the command; "
             "slowest-fastest run):",
@@ -340,6 +431,16 @@ def table(result: dict[str, Any], found: list[Check]) -> str:
                     f"(+{_growth_kib(measured) / 1024:.1f}){spread}"
                 )
             lines.append(f"{vendor:<11} " + f"\n{'':<11} ".join(parts))
+    server = result.get("server")
+    if server:
+        lines += [
+            "",
+            f"Under gunicorn ({server['workers']} sync workers, PostgreSQL, "
+            f"{server['clients']} client threads, {server['seconds_per_phase']:g} s phases, "
+            f"medians): {server['restores_per_second']:.0f} restores/s vs "
+            f"{server['live_per_second']:.0f} live requests/s = {server['ratio']:.2f} "
+            f"(goal >= {GUNICORN_GOAL})",
+        ]
     lines += ["", f"{'check':<62} {'value':>22} {'goal':>18}  verdict"]
     for check in found:
         lines.append(
@@ -389,6 +490,12 @@ def main() -> None:
             str(min(10_000, rows)),
             "--restores",
             "20" if args.quick else "100",
+            "--ratio-rounds",
+            "30" if args.quick else "150",
+            "--load-restores",
+            "200" if args.quick else "600",
+            "--purge-runs",
+            "1" if args.quick else "3",
         ]
         for vendor in [v.strip() for v in args.db.split(",") if v.strip()]:
             if vendor == "sqlite":
@@ -403,6 +510,14 @@ def main() -> None:
             print(f"== big-table figures ({vendor}, {rows:,} rows)", flush=True)
             data = _run("bench.data", data_args, env, work / f"data-{vendor}.json")
             result["data"][data["vendor"]] = data
+            if data["vendor"] == "postgresql":
+                print("== gunicorn: restores/s vs live requests/s (PostgreSQL)", flush=True)
+                result["server"] = _run(
+                    "bench.server", ["--quick"] if args.quick else [], env, work / "server.json"
+                )
+    result["meta"]["load_average_end"] = (
+        list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    )
     result["meta"]["seconds"] = round(
         (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
     )

@@ -184,6 +184,8 @@ def test_empty_table():
     [
         (["--batch-size", "0"], "--batch-size must be at least 1."),
         (["--keep-revoked", "-1"], "--keep-revoked must be zero or more days."),
+        (["--pause", "-0.5"], "--pause must be zero or more seconds."),
+        (["--pause", "nan"], "--pause must be zero or more seconds."),
     ],
 )
 def test_bad_arguments(args, message):
@@ -321,3 +323,42 @@ def test_default_batch_size_depends_on_the_database(user, monkeypatch):
         "Deleted 2 expired tokens (4 so far).",
         "Deleted 1 expired tokens (5 so far).",
     ]
+
+
+def test_pause_between_batches_that_deleted(user):
+    # Paced: a pause after each batch that deleted something, none after
+    # the last, so live writes get the database between batches.
+    for i in range(5):
+        make(user, f"delete: {i}", expires=-1)
+    with mock.patch("rememberme.purge.time.sleep") as sleep:
+        result = purge(batch_size=2, pause=0.25)
+    assert result.expired == 5
+    assert result.batches == 3
+    assert [c.args for c in sleep.call_args_list] == [(0.25,), (0.25,)]
+
+
+def test_command_passes_the_pause(user):
+    for i in range(3):
+        make(user, f"delete: {i}", expires=-1)
+    with mock.patch("rememberme.purge.time.sleep") as sleep:
+        run("--batch-size", "1", "--pause", "0.5")
+    assert [c.args for c in sleep.call_args_list] == [(0.5,), (0.5,)]
+    with mock.patch("rememberme.purge.time.sleep") as sleep:
+        for i in range(3):
+            make(user, f"delete: again {i}", expires=-1)
+        run("--batch-size", "1", "--pause", "0")
+    sleep.assert_not_called()
+
+
+def test_default_pause_follows_the_database(user):
+    for i in range(3):
+        make(user, f"delete: {i}", expires=-1)
+    expected = (
+        purge_module.DEFAULT_SQLITE_PAUSE
+        if connection.vendor == "sqlite"
+        else purge_module.DEFAULT_PAUSE
+    )
+    assert purge_module.default_pause() == expected
+    with mock.patch("rememberme.purge.time.sleep") as sleep:
+        run("--batch-size", "1")
+    assert [c.args for c in sleep.call_args_list] == ([(expected,)] * 2 if expected else [])

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from rememberme.purge import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_KEEP_REVOKED_DAYS,
+    DEFAULT_PAUSE,
     DEFAULT_SQLITE_BATCH_SIZE,
+    DEFAULT_SQLITE_PAUSE,
     purge,
 )
 
@@ -46,6 +48,17 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--pause",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help=(
+                "Wait this long after each batch, so that the site's own writes keep their "
+                f"latency (default: {DEFAULT_PAUSE:g} on PostgreSQL and other databases, "
+                f"{DEFAULT_SQLITE_PAUSE:g} on SQLite); 0 runs the batches back to back."
+            ),
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Count what would be deleted, delete nothing.",
@@ -64,6 +77,9 @@ class Command(BaseCommand):
             raise CommandError(_("--keep-revoked must be zero or more days."))
         if batch_size is not None and batch_size < 1:
             raise CommandError(_("--batch-size must be at least 1."))
+        pause: float | None = options["pause"]
+        if pause is not None and not pause >= 0:  # also refuses nan
+            raise CommandError(_("--pause must be zero or more seconds."))
 
         def progress(kind: str, deleted: int, total: int) -> None:
             if verbosity >= 2:
@@ -81,6 +97,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 using=options["database"],
                 on_batch=progress,
+                pause=pause,
             )
         except DatabaseError as exc:
             raise CommandError(
