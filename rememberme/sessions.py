@@ -224,7 +224,9 @@ def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
     real data: two writes where one does. Without it, the save at the
     response creates the session with a new random key, exactly as
     ``cycle_key()`` would have, in one write; no key the browser sent is
-    ever kept.
+    ever kept. A ``user_logged_in`` receiver that needs the key saves the
+    session first, as it must for any session without one (allauth's
+    ``usersessions`` does).
     """
     if session.session_key is not None:
         yield
