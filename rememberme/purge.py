@@ -58,8 +58,8 @@ DEFAULT_SQLITE_BATCH_SIZE = 10_000
 #: meanwhile waits until all of it is on disk. The pause lets the WAL
 #: writer catch up before the next batch, so live commits do not queue
 #: behind a growing backlog (restore p99 during a purge of a million rows
-#: went from about 4.7 to 1.9 times idle in the measurement in
-#: docs/commands.rst), for one second per million rows.
+#: went from about 3 to 1.6 times idle, p50 back to idle, in the
+#: measurement in docs/commands.rst), for one second per million rows.
 DEFAULT_PAUSE = 0.05
 #: The default on SQLite: no pause. A batch there holds the only write lock,
 #: and a writer that waited for it sleeps in steps of up to 100 ms (SQLite's
