@@ -191,8 +191,9 @@ def _floor_statements(token: RememberToken, session_data: str) -> list[tuple[str
     session_table = quote(Session._meta.db_table)
     return [
         (
-            f"SELECT * FROM {table} WHERE {quote(meta.get_field('selector').column)} = %s",  # noqa: S608
-            [prep("selector")],
+            f"SELECT * FROM {table} "  # noqa: S608
+            f"WHERE {quote(meta.get_field('selector_digest').column)} = %s",
+            [prep("selector_digest")],
         ),
         (
             f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s "  # noqa: S608
@@ -239,7 +240,7 @@ def restore_ratios(handler: WSGIHandler, live_cookies: dict[str, str], n: int) -
     session_key = first.cookies[settings.SESSION_COOKIE_NAME].value
     session_data = Session.objects.get(session_key=session_key).session_data
     floor_tokens = [
-        RememberToken.objects.get(selector=parse_cookie_value(value).selector)  # type: ignore[union-attr]
+        RememberToken.objects.find(parse_cookie_value(value).selector)  # type: ignore[union-attr]
         for value in cookies[n:]
     ]
     restores = cookies[:n]

@@ -40,8 +40,14 @@ from django.utils import timezone  # noqa: E402
 from bench import db  # noqa: E402
 from bench.harness import PAGE, PASSWORD, login_cookies, summary  # noqa: E402
 from rememberme.conf import app_settings  # noqa: E402
-from rememberme.crypto import hash_verifier, new_cookie_value, password_fingerprint  # noqa: E402
-from rememberme.models import RememberToken, compute_expiry  # noqa: E402
+from rememberme.crypto import (  # noqa: E402
+    backend_digest,
+    hash_verifier,
+    new_cookie_value,
+    password_fingerprint,
+    selector_digest,
+)
+from rememberme.models import RememberToken, token_ends  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
@@ -167,16 +173,18 @@ def make_tokens(n: int) -> list[str]:
     encoded = hash_verifier(verifier)  # one hash for all: each row rotates to its own
     RememberToken.objects.bulk_create(
         [
+            # What RememberToken.objects.issue() stores, without its
+            # per-user cap (each user has one token).
             RememberToken(
                 user=user,
-                selector=value.selector,
+                selector_digest=selector_digest(value.selector),
                 verifier_hash=encoded,
                 password_fingerprint=password_fingerprint(password),
-                backend=BACKEND,
+                backend_digest=backend_digest(BACKEND),
                 created_at=now,
                 last_used_at=now,
                 rotated_at=now,
-                expires_at=compute_expiry(last_used_at=now, created_at=now, user=user),
+                **token_ends(user, created_at=now, last_used_at=now)._asdict(),
             )
             for user, value in zip(created, values, strict=True)
         ],
