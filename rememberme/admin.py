@@ -187,7 +187,7 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
     @admin.action(permissions=["revoke"], description=_("Revoke all tokens of these users"))
     def revoke_users(self, request: HttpRequest, queryset: QuerySet[RememberToken]) -> None:
         users = queryset.values("user_id")
-        self._revoke(request, RememberToken.objects.filter(user_id__in=users))
+        self._revoke(request, RememberToken.objects.for_write().filter(user_id__in=users))
 
     def _revoke(self, request: HttpRequest, queryset: QuerySet[RememberToken]) -> None:
         revoked = 0

@@ -138,7 +138,7 @@ def revoke_user_tokens(user: Any, *, reason: str, keep: RememberToken | None = N
         raise ValueError(
             f"Unknown revocation reason {reason!r}; use one of {', '.join(RevokeReason.values)}."
         )
-    tokens = RememberToken.objects.filter(user=user)
+    tokens = RememberToken.objects.for_write(instance=user).filter(user=user)
     if keep is not None:
         tokens = tokens.exclude(pk=keep.pk)
     return tokens.revoke(reason)
@@ -156,12 +156,12 @@ def this_browsers_token(request: HttpRequest) -> RememberToken | None:
     session = getattr(request, "session", None)
     token_id = sessions.linked_token_id(session) if session is not None else None
     if token_id is not None:
-        return RememberToken.objects.filter(pk=token_id).first()
+        return RememberToken.objects.for_write().filter(pk=token_id).first()
     state = find_state(request)
     user = getattr(request, "user", None)
     if state is None or state.cookie is None or user is None or not user.is_authenticated:
         return None
-    return RememberToken.objects.filter(user_id=user.pk).find(state.cookie.selector)
+    return RememberToken.objects.for_write().filter(user_id=user.pk).find(state.cookie.selector)
 
 
 def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:

@@ -277,7 +277,9 @@ class RememberMeMiddleware:
             state.passive = True
             return
         # With its user, so that the policy's absolute cap for that user applies.
-        token = RememberToken.objects.select_related("user").filter(pk=token_id).first()
+        token = (
+            RememberToken.objects.for_write().select_related("user").filter(pk=token_id).first()
+        )
         if token is not None and self._still_valid(token, session, now):
             sessions.mark_checked(session, now)
             return
@@ -381,7 +383,11 @@ class RememberMeMiddleware:
         if token_id is None:
             return
         try:
-            token = RememberToken.objects.filter(pk=token_id, user_id=request.user.pk).first()
+            token = (
+                RememberToken.objects.for_write()
+                .filter(pk=token_id, user_id=request.user.pk)
+                .first()
+            )
             if token is not None and token.revoke_reason == RevokeReason.PASSWORD_CHANGE:
                 remember(request)
         except DatabaseError:

@@ -109,6 +109,25 @@ def expired_condition(now: datetime.datetime) -> Q:
 
 
 class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
+    def for_write(self, instance: models.Model | None = None) -> RememberTokenQuerySet:
+        """
+        Return this queryset reading from the database that writes tokens.
+
+        Django sends reads to ``router.db_for_read()``: on a site with read
+        replicas, a database some transactions behind. A read that decides
+        something (a restore, a rotation, a revalidation, a revocation, the
+        token cap's count) must see the latest row, or the owner's newest
+        cookie looks like a replaced one and is taken for theft. So it asks
+        ``router.db_for_write()``, as ``select_for_update()`` does, with this
+        queryset's hints (a related manager's) plus ``instance``; an explicit
+        ``using()`` still wins. ``.db`` of the result names that database.
+        """
+        clone = self.all()
+        clone._for_write = True
+        if instance is not None:
+            clone._hints = {**clone._hints, "instance": instance}
+        return clone
+
     def active(self, now: datetime.datetime | None = None) -> RememberTokenQuerySet:
         """Return the tokens that can still restore a session."""
         return self.filter(revoked_at__isnull=True).exclude(
@@ -141,7 +160,7 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
         reason to keep anything derived from its secret.
         """
         now = timezone.now()
-        tokens = list(self.filter(revoked_at__isnull=True).select_related("user"))
+        tokens = list(self.for_write().filter(revoked_at__isnull=True).select_related("user"))
         if not tokens:
             return 0
         # The condition on revoked_at makes a concurrent revocation count
@@ -191,10 +210,13 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
         # Hash outside the transaction: nothing slow while a lock is held.
         verifier_hash = hash_verifier(value.verifier)
         cap = app_settings.MAX_TOKENS_PER_USER
-        with transaction.atomic(using=self.db):
+        # The transaction, the lock and the cap's count on the database that
+        # writes tokens (a manager's self.db is the one that reads them).
+        writer = self.db_manager(self.for_write(instance=user).db)
+        with transaction.atomic(using=writer.db):
             if cap is not None:
-                self._lock_user(user)
-            token = self.create(
+                writer._lock_user(user)
+            token = writer.create(
                 user=user,
                 selector_digest=selector_digest(value.selector),
                 verifier_hash=verifier_hash,
@@ -211,7 +233,7 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
             )
             token.selector = value.selector
             if cap is not None:
-                self._enforce_cap(user, cap, now, request)
+                writer._enforce_cap(user, cap, now, request)
         return token, value
 
     def _lock_user(self, user: AbstractBaseUser) -> None:
@@ -379,7 +401,8 @@ class RememberToken(models.Model):
 
     def revoke(self, reason: str, *, request: HttpRequest | None = None) -> bool:
         """Revoke this token; return whether it was still unrevoked."""
-        revoked = RememberToken.objects.filter(pk=self.pk).revoke(reason, request=request)
+        tokens = RememberToken.objects.for_write(instance=self).filter(pk=self.pk)
+        revoked = tokens.revoke(reason, request=request)
         if revoked:
-            self.refresh_from_db()
+            self.refresh_from_db(using=tokens.db)
         return bool(revoked)

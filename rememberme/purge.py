@@ -36,6 +36,7 @@ __all__ = [
     "expired_tokens",
     "purge",
     "revoked_tokens",
+    "token_database",
 ]
 
 #: Revoked tokens are kept this long so that "why was I signed out?" (the
@@ -81,9 +82,18 @@ class PurgeResult:
         return self.expired + self.revoked
 
 
-def default_batch_size(using: str = "default") -> int:
+def token_database(using: str | None = None) -> str:
+    """
+    Return ``using``, or else the database that writes tokens: on a site
+    with replicas, the primary (``router.db_for_write``), never "default"
+    by assumption.
+    """
+    return using or RememberToken.objects.for_write().db
+
+
+def default_batch_size(using: str | None = None) -> int:
     """Return the default ``batch_size`` for the database ``using``."""
-    if connections[using].vendor == "sqlite":
+    if connections[token_database(using)].vendor == "sqlite":
         return DEFAULT_SQLITE_BATCH_SIZE
     return DEFAULT_BATCH_SIZE
 
@@ -108,16 +118,18 @@ def _revoked(now: datetime.datetime, keep: datetime.timedelta) -> Q:
     return Q(revoked_at__isnull=False, revoked_at__lte=now - keep)
 
 
-def expired_tokens(now: datetime.datetime, using: str = "default") -> RememberTokenQuerySet:
+def expired_tokens(now: datetime.datetime, using: str | None = None) -> RememberTokenQuerySet:
     """Return the unrevoked tokens past their idle or absolute lifetime."""
-    return RememberToken.objects.db_manager(using).get_queryset().filter(_expired(now))
+    tokens = RememberToken.objects.db_manager(token_database(using)).get_queryset()
+    return tokens.filter(_expired(now))
 
 
 def revoked_tokens(
-    now: datetime.datetime, keep: datetime.timedelta, using: str = "default"
+    now: datetime.datetime, keep: datetime.timedelta, using: str | None = None
 ) -> RememberTokenQuerySet:
     """Return the tokens revoked longer than ``keep`` ago."""
-    return RememberToken.objects.db_manager(using).get_queryset().filter(_revoked(now, keep))
+    tokens = RememberToken.objects.db_manager(token_database(using)).get_queryset()
+    return tokens.filter(_revoked(now, keep))
 
 
 def purge(
@@ -125,7 +137,7 @@ def purge(
     keep_revoked: datetime.timedelta = datetime.timedelta(days=DEFAULT_KEEP_REVOKED_DAYS),
     batch_size: int | None = None,
     dry_run: bool = False,
-    using: str = "default",
+    using: str | None = None,
     now: datetime.datetime | None = None,
     on_batch: OnBatch | None = None,
     pause: float | None = None,
@@ -141,6 +153,7 @@ def purge(
     after each batch that deleted something, before the next; it defaults
     to ``default_pause(using)``.
     """
+    using = token_database(using)
     if batch_size is None:
         batch_size = default_batch_size(using)
     if batch_size < 1:

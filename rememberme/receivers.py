@@ -37,7 +37,7 @@ def revoke_foreign_token_on_login(
     state = find_state(request) if request is not None else None
     if state is None or state.restored or state.cookie is None:
         return
-    token = RememberToken.objects.find(state.cookie.selector)
+    token = RememberToken.objects.for_write().find(state.cookie.selector)
     if token is not None and token.user_id != user.pk:
         token.revoke(RevokeReason.LOGOUT, request=request)
         state.delete_cookie()
@@ -143,12 +143,14 @@ def track_password_change(
     if getattr(instance, "_password", None) is not None:
         # set_password() was called: the same condition on which Django
         # sends password_changed() to the password validators.
-        RememberToken.objects.filter(user=instance).revoke(RevokeReason.PASSWORD_CHANGE)
+        RememberToken.objects.for_write(instance=instance).filter(user=instance).revoke(
+            RevokeReason.PASSWORD_CHANGE
+        )
         return
     previous = _rehashed_from(instance, update_fields)
     if previous is None or previous == instance.password:
         return
     new_fingerprint = password_fingerprint(instance.password)
-    for token in RememberToken.objects.active().filter(user=instance):
+    for token in RememberToken.objects.for_write(instance=instance).active().filter(user=instance):
         if password_fingerprint_matches(token.password_fingerprint, previous):
             RememberToken.objects.filter(pk=token.pk).update(password_fingerprint=new_fingerprint)

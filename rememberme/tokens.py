@@ -170,7 +170,8 @@ def replace_lost_cookie(request: HttpRequest, token_id: int, cookie: CookieValue
     """
     now = timezone.now()
     token = (
-        RememberToken.objects.select_related("user")
+        RememberToken.objects.for_write()
+        .select_related("user")
         .filter(pk=token_id, revoked_at__isnull=True)
         .find(cookie.selector)
     )
@@ -210,7 +211,7 @@ def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) 
         return Verdict(Outcome.ROTATED, token, new_value)
 
     # Another request changed the row between our read and our write.
-    fresh = RememberToken.objects.filter(pk=token.pk).first()
+    fresh = RememberToken.objects.for_write(instance=token).filter(pk=token.pk).first()
     if (
         fresh is not None
         and fresh.revoked_at is None

@@ -7,6 +7,7 @@ SQLite in memory by default; PostgreSQL when REMEMBERME_TEST_POSTGRES is set
 from __future__ import annotations
 
 import os
+from typing import Any
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -50,7 +51,7 @@ TEMPLATES = [
 ]
 
 if os.environ.get("REMEMBERME_TEST_POSTGRES"):
-    DATABASES = {
+    DATABASES: dict[str, dict[str, Any]] = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": os.environ.get("REMEMBERME_TEST_PG_NAME", "rememberme"),
@@ -70,3 +71,29 @@ STATIC_URL = "/static/"
 LOGIN_URL = "rememberme:login"
 LOGIN_REDIRECT_URL = "/whoami/"
 USE_I18N = True
+
+# A second database for the read replica tests (tests/test_replica*.py,
+# which route to it with tests.replica_router): a separate database that
+# the tests fill with stale rows or, with REMEMBERME_TEST_PG_REPLICA_PORT,
+# the streaming standby of the PostgreSQL server (.ci/replica.sh), which
+# shows the test database once it has replayed its creation. As a MIRROR
+# Django only gives it the test database's NAME: it keeps its own port.
+if os.environ.get("REMEMBERME_TEST_POSTGRES") and os.environ.get(
+    "REMEMBERME_TEST_PG_REPLICA_PORT"
+):
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        "PORT": os.environ["REMEMBERME_TEST_PG_REPLICA_PORT"],
+        "TEST": {"MIRROR": "default"},
+    }
+else:
+    DATABASES["replica"] = {**DATABASES["default"]}
+    if DATABASES["default"]["NAME"] != ":memory:":
+        DATABASES["replica"]["NAME"] = f"{DATABASES['default']['NAME']}_replica"
+
+# Behind PgBouncer in transaction pooling mode (.ci/pgbouncer.sh), named
+# cursors cannot outlive a transaction (Django's "Transaction pooling and
+# server-side cursors").
+if os.environ.get("REMEMBERME_TEST_PG_TRANSACTION_POOLING"):
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True

@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from rememberme.purge import (
@@ -65,8 +65,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--database",
-            default=DEFAULT_DB_ALIAS,
-            help='The database to purge (default: "default").',
+            default=None,
+            help=(
+                "The database to purge (default: the one the database routers write "
+                'remember-me tokens to, "default" without routers).'
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
