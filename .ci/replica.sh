@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# A real read replica for the tests: a second PostgreSQL cluster on this
+# machine, a streaming standby of the one on 127.0.0.1:5432, that applies
+# what it receives only after REMEMBERME_REPLICA_DELAY, so replication lag
+# is real and the same on every run.
+#
+#   .ci/replica.sh start            create the standby if missing, start it, wait for it
+#   .ci/replica.sh stop             stop it, if this script started it
+#   .ci/replica.sh status           print its state and configured delay
+#   .ci/replica.sh run CMD ARGS...  start, run CMD with REMEMBERME_TEST_PG_REPLICA_PORT
+#                                   set, then stop the standby again if it was not running
+#
+# Idempotent: a second start finds the standby and only starts it if it is
+# down (rebuilding it if it can no longer follow the primary). The primary
+# is never stopped or restarted: if it refuses replication connections from
+# 127.0.0.1, one pg_hba.conf line is added and the configuration reloaded.
+# No replication slot, so a stopped standby never makes the primary keep WAL.
+# Only the cluster this script created (marked in its configuration
+# directory) is ever stopped or rebuilt.
+set -euo pipefail
+
+PRIMARY_PORT=${REMEMBERME_PRIMARY_PORT:-5432}
+PORT=${REMEMBERME_REPLICA_PORT:-5433}
+DELAY=${REMEMBERME_REPLICA_DELAY:-2s}
+CLUSTER=rememberme_replica
+VERSION=${REMEMBERME_PG_VERSION:-$(ls /etc/postgresql | sort -V | tail -n 1)}
+CONF_DIR=/etc/postgresql/$VERSION/$CLUSTER
+DATA_DIR=/var/lib/postgresql/$VERSION/$CLUSTER
+MARKER=$CONF_DIR/rememberme-ci
+STARTED_BY_US=/run/postgresql/$CLUSTER.started-by-ci
+
+say() { echo "[replica] $*"; }
+die() { echo "[replica] error: $*" >&2; exit 1; }
+as_postgres() { runuser -u postgres -- "$@"; }
+primary() { psql -X -w -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -d postgres -Atqc "$1"; }
+standby() { psql -X -w -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -Atqc "$1"; }
+exists() { pg_lsclusters -h | awk -v v="$VERSION" -v c="$CLUSTER" '$1 == v && $2 == c' | grep -q .; }
+online() { pg_lsclusters -h | awk -v v="$VERSION" -v c="$CLUSTER" '$1 == v && $2 == c {print $4}' | grep -q online; }
+
+allow_replication() {
+    # Trust for "all" databases does not cover replication connections: those
+    # match only lines whose database field says "replication".
+    if psql -X -w "host=127.0.0.1 port=$PRIMARY_PORT user=postgres replication=true" \
+        -Atqc "IDENTIFY_SYSTEM" >/dev/null 2>&1; then
+        return
+    fi
+    local hba
+    hba=$(primary "SHOW hba_file")
+    say "allowing replication connections from 127.0.0.1 in $hba (reload, no restart)"
+    printf '%s\n' "host replication postgres 127.0.0.1/32 trust  # rememberme CI standby" >>"$hba"
+    primary "SELECT pg_reload_conf()" >/dev/null
+    for _ in $(seq 20); do
+        psql -X -w "host=127.0.0.1 port=$PRIMARY_PORT user=postgres replication=true" \
+            -Atqc "IDENTIFY_SYSTEM" >/dev/null 2>&1 && return
+        sleep 0.25
+    done
+    die "the primary still refuses replication connections from 127.0.0.1"
+}
+
+configure() {
+    # conf.d comes last in postgresql.conf, so these settings win.
+    cat >"$CONF_DIR/conf.d/90-rememberme-replica.conf" <<EOF
+# Written by .ci/replica.sh: a delayed hot standby for the replica tests.
+listen_addresses = '127.0.0.1'
+port = $PORT
+ssl = off
+hot_standby = on
+recovery_min_apply_delay = '$DELAY'
+# Queries on the standby are short; cancel none of them for replay.
+max_standby_streaming_delay = -1
+hot_standby_feedback = off
+EOF
+    # The same access as the primary's test setup: trust on the loopback.
+    cat >"$CONF_DIR/pg_hba.conf" <<EOF
+# Written by .ci/replica.sh.
+local all all trust
+host all all 127.0.0.1/32 trust
+EOF
+    chown postgres:postgres "$CONF_DIR/conf.d/90-rememberme-replica.conf" "$CONF_DIR/pg_hba.conf"
+}
+
+create() {
+    say "creating cluster $VERSION/$CLUSTER on port $PORT as a standby of port $PRIMARY_PORT"
+    pg_createcluster "$VERSION" "$CLUSTER" -p "$PORT" --start-conf=manual >/dev/null
+    touch "$MARKER"
+    configure
+    rm -rf "${DATA_DIR:?}"/*
+    # -R writes standby.signal and primary_conninfo; -X stream copies the WAL
+    # the backup needs over a second connection.
+    as_postgres pg_basebackup -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -D "$DATA_DIR" \
+        -R -X stream -c fast
+}
+
+destroy() {
+    [ -e "$MARKER" ] || die "$VERSION/$CLUSTER was not created by this script: not touching it"
+    say "removing cluster $VERSION/$CLUSTER (it cannot follow the primary any more)"
+    pg_dropcluster --stop "$VERSION" "$CLUSTER"
+}
+
+streaming() {
+    [ "$(standby "SELECT pg_is_in_recovery()" 2>/dev/null)" = t ] &&
+        [ "$(standby "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null)" = streaming ]
+}
+
+wait_streaming() {
+    for _ in $(seq 120); do
+        streaming && return 0
+        sleep 0.25
+    done
+    return 1
+}
+
+start() {
+    pg_isready -q -h 127.0.0.1 -p "$PRIMARY_PORT" || die "no PostgreSQL on port $PRIMARY_PORT"
+    [ "$(primary "SHOW wal_level")" != minimal ] || die "the primary runs with wal_level=minimal"
+    [ "$(primary "SHOW max_wal_senders")" -gt 0 ] || die "the primary has max_wal_senders=0"
+    allow_replication
+    if exists && [ ! -e "$MARKER" ]; then
+        die "a cluster $VERSION/$CLUSTER exists that this script did not create"
+    fi
+    exists || create
+    configure
+    if online; then
+        as_postgres pg_ctlcluster "$VERSION" "$CLUSTER" reload
+    else
+        say "starting $VERSION/$CLUSTER"
+        pg_ctlcluster "$VERSION" "$CLUSTER" start
+        touch "$STARTED_BY_US"
+    fi
+    if ! wait_streaming; then
+        # Down too long: the WAL it needs is gone from the primary. Rebuild.
+        destroy
+        create
+        pg_ctlcluster "$VERSION" "$CLUSTER" start
+        touch "$STARTED_BY_US"
+        wait_streaming || die "the standby does not stream; see /var/log/postgresql/postgresql-$VERSION-$CLUSTER.log"
+    fi
+    say "streaming on port $PORT, recovery_min_apply_delay = $(standby "SHOW recovery_min_apply_delay")"
+}
+
+stop() {
+    if [ -e "$STARTED_BY_US" ] && [ -e "$MARKER" ] && online; then
+        say "stopping $VERSION/$CLUSTER"
+        pg_ctlcluster "$VERSION" "$CLUSTER" stop
+    fi
+    rm -f "$STARTED_BY_US"
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+status)
+    if exists && online; then
+        say "online on port $PORT, in recovery: $(standby "SELECT pg_is_in_recovery()")," \
+            "delay $(standby "SHOW recovery_min_apply_delay")"
+    else
+        say "not running"
+    fi
+    ;;
+run)
+    shift
+    [ $# -gt 0 ] || die "usage: $0 run COMMAND [ARGS...]"
+    was_running=no
+    exists && online && [ ! -e "$STARTED_BY_US" ] && was_running=yes
+    start
+    status=0
+    REMEMBERME_TEST_PG_REPLICA_PORT=$PORT REMEMBERME_TEST_PG_REPLICA_DELAY=$DELAY "$@" || status=$?
+    [ "$was_running" = yes ] || stop
+    exit "$status"
+    ;;
+*)
+    echo "usage: $0 start|stop|status|run COMMAND [ARGS...]" >&2
+    exit 2
+    ;;
+esac
