@@ -164,7 +164,7 @@ run)
     exists && online && [ ! -e "$STARTED_BY_US" ] && was_running=yes
     start
     status=0
-    REMEMBERME_TEST_PG_REPLICA_PORT=$PORT REMEMBERME_TEST_PG_REPLICA_DELAY=$DELAY "$@" || status=$?
+    REMEMBERME_TEST_PG_REPLICA_PORT=$PORT "$@" || status=$?
     [ "$was_running" = yes ] || stop
     exit "$status"
     ;;
