@@ -5,13 +5,18 @@
 # is real and the same on every run.
 #
 #   .ci/replica.sh start            create the standby if missing, start it, wait for it
-#   .ci/replica.sh stop             stop it, if this script started it
+#   .ci/replica.sh stop             remove it, if this script started it
 #   .ci/replica.sh status           print its state and configured delay
 #   .ci/replica.sh run CMD ARGS...  start, run CMD with REMEMBERME_TEST_PG_REPLICA_PORT
-#                                   set, then stop the standby again if it was not running
+#                                   set, then remove the standby again unless it was
+#                                   already running
 #
 # Idempotent: a second start finds the standby and only starts it if it is
-# down (rebuilding it if it can no longer follow the primary). The primary
+# down, rebuilding it if it can no longer follow the primary. A stopped
+# standby rarely can: without a replication slot (which would make the
+# primary keep WAL for it indefinitely) the primary recycles the WAL it
+# needs within minutes on a busy machine, so "stop" removes the cluster it
+# started, and the next start takes a fresh base backup (seconds). The primary
 # is never stopped or restarted: if it refuses replication connections from
 # 127.0.0.1, one pg_hba.conf line is added and the configuration reloaded.
 # No replication slot, so a stopped standby never makes the primary keep WAL.
@@ -93,7 +98,7 @@ create() {
 
 destroy() {
     [ -e "$MARKER" ] || die "$VERSION/$CLUSTER was not created by this script: not touching it"
-    say "removing cluster $VERSION/$CLUSTER (it cannot follow the primary any more)"
+    say "rebuilding $VERSION/$CLUSTER: it does not stream from the primary (WAL recycled?)"
     pg_dropcluster --stop "$VERSION" "$CLUSTER"
 }
 
@@ -124,14 +129,15 @@ start() {
         as_postgres pg_ctlcluster "$VERSION" "$CLUSTER" reload
     else
         say "starting $VERSION/$CLUSTER"
-        pg_ctlcluster "$VERSION" "$CLUSTER" start
+        # A standby that lost its WAL may fail to start: rebuilt below.
+        pg_ctlcluster "$VERSION" "$CLUSTER" start || true
         touch "$STARTED_BY_US"
     fi
     if ! wait_streaming; then
         # Down too long: the WAL it needs is gone from the primary. Rebuild.
         destroy
         create
-        pg_ctlcluster "$VERSION" "$CLUSTER" start
+        pg_ctlcluster "$VERSION" "$CLUSTER" start || true
         touch "$STARTED_BY_US"
         wait_streaming || die "the standby does not stream; see /var/log/postgresql/postgresql-$VERSION-$CLUSTER.log"
     fi
@@ -139,9 +145,9 @@ start() {
 }
 
 stop() {
-    if [ -e "$STARTED_BY_US" ] && [ -e "$MARKER" ] && online; then
-        say "stopping $VERSION/$CLUSTER"
-        pg_ctlcluster "$VERSION" "$CLUSTER" stop
+    if [ -e "$STARTED_BY_US" ] && [ -e "$MARKER" ] && exists; then
+        say "stopping and removing $VERSION/$CLUSTER"
+        pg_dropcluster --stop "$VERSION" "$CLUSTER"
     fi
     rm -f "$STARTED_BY_US"
 }
@@ -151,8 +157,8 @@ start) start ;;
 stop) stop ;;
 status)
     if exists && online; then
-        say "online on port $PORT, in recovery: $(standby "SELECT pg_is_in_recovery()")," \
-            "delay $(standby "SHOW recovery_min_apply_delay")"
+        say "online on port $PORT, in recovery: $(standby "SELECT pg_is_in_recovery()" 2>&1)," \
+            "delay $(standby "SHOW recovery_min_apply_delay" 2>&1)"
     else
         say "not running"
     fi
