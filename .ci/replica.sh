@@ -107,13 +107,23 @@ streaming() {
         [ "$(standby "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null)" = streaming ]
 }
 
+LOG=/var/log/postgresql/postgresql-$VERSION-$CLUSTER.log
+
 wait_streaming() {
-    for _ in $(seq 120); do
+    # Up to two minutes (a base backup of a busy cluster replays for a
+    # while), but give up at once if the primary no longer has its WAL.
+    local from=$1
+    for _ in $(seq 480); do
         streaming && return 0
+        if [ -e "$LOG" ] && tail -c "+$from" "$LOG" | grep -q "has already been removed"; then
+            return 1
+        fi
         sleep 0.25
     done
     return 1
 }
+
+log_size() { stat -c %s "$LOG" 2>/dev/null || echo 0; }
 
 start() {
     pg_isready -q -h 127.0.0.1 -p "$PRIMARY_PORT" || die "no PostgreSQL on port $PRIMARY_PORT"
@@ -125,6 +135,8 @@ start() {
     fi
     exists || create
     configure
+    local from
+    from=$(($(log_size) + 1))
     if online; then
         as_postgres pg_ctlcluster "$VERSION" "$CLUSTER" reload
     else
@@ -133,13 +145,14 @@ start() {
         pg_ctlcluster "$VERSION" "$CLUSTER" start || true
         touch "$STARTED_BY_US"
     fi
-    if ! wait_streaming; then
+    if ! wait_streaming "$from"; then
         # Down too long: the WAL it needs is gone from the primary. Rebuild.
         destroy
         create
+        from=$(($(log_size) + 1))
         pg_ctlcluster "$VERSION" "$CLUSTER" start || true
         touch "$STARTED_BY_US"
-        wait_streaming || die "the standby does not stream; see /var/log/postgresql/postgresql-$VERSION-$CLUSTER.log"
+        wait_streaming "$from" || die "the standby does not stream; see /var/log/postgresql/postgresql-$VERSION-$CLUSTER.log"
     fi
     say "streaming on port $PORT, recovery_min_apply_delay = $(standby "SHOW recovery_min_apply_delay")"
 }
