@@ -12,14 +12,16 @@
 #                                   already running
 #
 # Idempotent: a second start finds the standby and only starts it if it is
-# down, rebuilding it if it can no longer follow the primary. A stopped
-# standby rarely can: without a replication slot (which would make the
-# primary keep WAL for it indefinitely) the primary recycles the WAL it
-# needs within minutes on a busy machine, so "stop" removes the cluster it
-# started, and the next start takes a fresh base backup (seconds). The primary
+# down, rebuilding it if it can no longer follow the primary. The standby
+# streams through a physical replication slot of its own, created with its
+# base backup: on a busy primary (test databases created and dropped, each
+# drop a checkpoint) the WAL between the end of the backup and the
+# standby's first connection is otherwise recycled within seconds. A slot
+# makes the primary keep WAL for as long as it exists, so "stop" removes
+# the standby this script started together with its slot, and "start"
+# drops a slot left behind by an interrupted run. The primary
 # is never stopped or restarted: if it refuses replication connections from
 # 127.0.0.1, one pg_hba.conf line is added and the configuration reloaded.
-# No replication slot, so a stopped standby never makes the primary keep WAL.
 # Only the cluster this script created (marked in its configuration
 # directory) is ever stopped or rebuilt.
 set -euo pipefail
@@ -28,6 +30,7 @@ PRIMARY_PORT=${REMEMBERME_PRIMARY_PORT:-5432}
 PORT=${REMEMBERME_REPLICA_PORT:-5433}
 DELAY=${REMEMBERME_REPLICA_DELAY:-2s}
 CLUSTER=rememberme_replica
+SLOT=rememberme_ci_replica
 VERSION=${REMEMBERME_PG_VERSION:-$(ls /etc/postgresql | sort -V | tail -n 1)}
 CONF_DIR=/etc/postgresql/$VERSION/$CLUSTER
 DATA_DIR=/var/lib/postgresql/$VERSION/$CLUSTER
@@ -90,16 +93,33 @@ create() {
     touch "$MARKER"
     configure
     rm -rf "${DATA_DIR:?}"/*
-    # -R writes standby.signal and primary_conninfo; -X stream copies the WAL
-    # the backup needs over a second connection.
+    drop_slot
+    # -R writes standby.signal, primary_conninfo and primary_slot_name; -C -S
+    # create the slot; -X stream copies the WAL the backup needs.
     as_postgres pg_basebackup -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -D "$DATA_DIR" \
-        -R -X stream -c fast
+        -R -X stream -C -S "$SLOT" -c fast
+}
+
+drop_slot() {
+    # Ours only, and only once no standby uses it (its walsender may take a
+    # moment to exit after the standby stops).
+    for _ in $(seq 40); do
+        case "$(primary "SELECT active FROM pg_replication_slots WHERE slot_name = '$SLOT'")" in
+        "") return ;;
+        f)
+            primary "SELECT pg_drop_replication_slot('$SLOT')" >/dev/null && return
+            ;;
+        esac
+        sleep 0.25
+    done
+    die "replication slot $SLOT is still in use"
 }
 
 destroy() {
     [ -e "$MARKER" ] || die "$VERSION/$CLUSTER was not created by this script: not touching it"
     say "rebuilding $VERSION/$CLUSTER: it does not stream from the primary (WAL recycled?)"
     pg_dropcluster --stop "$VERSION" "$CLUSTER"
+    drop_slot
 }
 
 streaming() {
@@ -159,8 +179,9 @@ start() {
 
 stop() {
     if [ -e "$STARTED_BY_US" ] && [ -e "$MARKER" ] && exists; then
-        say "stopping and removing $VERSION/$CLUSTER"
+        say "stopping and removing $VERSION/$CLUSTER and its replication slot"
         pg_dropcluster --stop "$VERSION" "$CLUSTER"
+        drop_slot
     fi
     rm -f "$STARTED_BY_US"
 }
