@@ -24,7 +24,7 @@ from freezegun import freeze_time
 from rememberme import revoke_user_tokens
 from rememberme.conf import app_settings
 from rememberme.models import RememberToken
-from tests.conftest import close_browser, login, token_cookie, whoami
+from tests.helpers import close_browser, login, token_cookie, whoami
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 T0 = datetime.datetime(2026, 3, 1, 12, 0, 0)

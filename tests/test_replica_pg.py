@@ -31,7 +31,7 @@ from django.test import Client
 
 from rememberme import revoke_user_tokens, signals
 from rememberme.models import RememberToken, RevokeReason
-from tests.conftest import PASSWORD, close_browser, login, receiving, token_cookie, whoami
+from tests.helpers import PASSWORD, close_browser, login, receiving, token_cookie, whoami
 
 REPLICA_PORT = os.environ.get("REMEMBERME_TEST_PG_REPLICA_PORT", "")
 DOCS_ROUTER = "tests.replica_router.PrimaryReplicaRouter"
