@@ -98,9 +98,9 @@ def default_batch_size(using: str | None = None) -> int:
     return DEFAULT_BATCH_SIZE
 
 
-def default_pause(using: str = "default") -> float:
+def default_pause(using: str | None = None) -> float:
     """Return the default ``pause`` for the database ``using``."""
-    if connections[using].vendor == "sqlite":
+    if connections[token_database(using)].vendor == "sqlite":
         return DEFAULT_SQLITE_PAUSE
     return DEFAULT_PAUSE
 
