@@ -11,7 +11,6 @@ it. On the way out it writes the cookie once, whatever the request decided.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,13 +24,13 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.views.debug import SafeExceptionReporterFilter
 
-from . import expiry, secondfactor, sessions, signals
+from . import csrf, expiry, secondfactor, sessions, signals
 from .api import remember
 from .conf import app_settings
 from .models import RememberToken, RevokeReason
 from .policy import get_policy
 from .state import RequestState, attach_state, find_state
-from .tokens import Outcome, Verdict, check_token, replace_lost_cookie
+from .tokens import Outcome, Verdict, check_token, settle_rotation
 
 __all__ = ["RememberMeMiddleware"]
 
@@ -127,8 +126,8 @@ class RememberMeMiddleware:
 
         if SESSION_KEY in session and not self._outlived(request, state):
             self._revalidate(request, state)
-            if sessions.GRACE_KEY in session:
-                self._heal(request, state)
+            if sessions.has_rotation_marks(session):
+                self._settle(request, state)
             return
 
         if state.raw_cookie is None:
@@ -226,21 +225,22 @@ class RememberMeMiddleware:
         self._send_expired(request, state, user=token.user, token=token)
         state.restored = True
         # Django's own login(): the session key is cycled (no fixation),
-        # the CSRF token rotated, user_logged_in sent, and the session keeps
-        # the backend of the original password login.
+        # the CSRF token rotated (for every view: see csrf.py),
+        # user_logged_in sent, and the session keeps the backend of the
+        # original password login.
         session = request.session
         with sessions.key_chosen_at_save(session):
             login(request, token.user, backend=token.backend)
+        csrf.adopt_rotated_token(request)
         sessions.link(session, token.pk)
         sessions.apply_session_age(session, get_policy().session_age(token.user))
         sessions.restore_persistent_values(session, token.session_data)
         secondfactor.restore_device(request, token)
         if verdict.new_value is not None:
             state.set_cookie(verdict.new_value, token.expires_at)
+            sessions.mark_rotation(session, token.rotated_at)
         elif verdict.replaced and state.cookie is not None:
-            sessions.mark_grace(
-                session, state.cookie.verifier, token.rotated_at + app_settings.ROTATION_GRACE
-            )
+            sessions.mark_grace(session, state.cookie.verifier, token.rotated_at)
         signals.session_restored.send(
             sender=RememberToken,
             request=request,
@@ -284,6 +284,12 @@ class RememberMeMiddleware:
             sessions.mark_checked(session, now)
             return
         logger.info("Session ended: its remember-me token %s is no longer valid.", token_id)
+        self._end_session(request, state, token)
+
+    @staticmethod
+    def _end_session(
+        request: HttpRequest, state: RequestState, token: RememberToken | None
+    ) -> None:
         # request.user is lazy: resolve it while the session still names the
         # user, or a receiver that reads it later sees the flushed session.
         user = request.user if request.user.is_authenticated else None
@@ -294,55 +300,27 @@ class RememberMeMiddleware:
             token=token,
             reason="revoked",
         )
-        session.flush()
+        request.session.flush()
         request.user = AnonymousUser()
         secondfactor.prepare_user(request)
         state.delete_cookie()
 
-    def _heal(self, request: HttpRequest, state: RequestState) -> None:
-        """
-        Give a session accepted in the grace window a cookie of its own, if
-        its browser still presents the replaced one once the window is over.
-
-        Otherwise a browser whose rotation response was lost (Chromium
-        abandons requests at start-up) keeps the replaced cookie, and its
-        next restore, after this session ends, is taken for theft.
-        """
-        session = request.session
-        marker = sessions.grace_marker(session)
-        cookie = state.cookie
-        if (
-            marker is None
-            or cookie is None
-            or not sessions.grace_cookie_matches(marker[0], cookie.verifier)
-        ):
-            # The rotation's cookie arrived after all: nothing to heal.
-            session.pop(sessions.GRACE_KEY, None)
-            return
-        token_id = sessions.linked_token_id(session)
-        if token_id is None or time.time() < marker[1]:
-            return
+    def _settle(self, request: HttpRequest, state: RequestState) -> None:
+        """Act on the session's rotation marks: see ``tokens.settle_rotation``."""
         if state.passive or self.is_passive(request):
             state.passive = True
             return
         try:
-            verdict = replace_lost_cookie(request, token_id, cookie)
+            verdict = settle_rotation(request, request.session, state.cookie)
         except DatabaseError:
-            logger.exception("Database error while replacing a lost remember-me cookie.")
+            logger.exception("Database error while settling a remember-me rotation.")
             return
-        token = verdict.token
-        if verdict.new_value is not None and token is not None:
-            state.set_cookie(verdict.new_value, token.expires_at)
-            # Kept until the browser shows the new cookie, in case this
-            # response is lost too: then again after another window.
-            retry_at = token.rotated_at + app_settings.ROTATION_GRACE
-            sessions.mark_grace(session, cookie.verifier, retry_at)
-        elif verdict.outcome is Outcome.GRACE and token is not None:
-            # Rotated moments ago by another request: try after its window.
-            retry_at = token.rotated_at + app_settings.ROTATION_GRACE
-            sessions.mark_grace(session, cookie.verifier, retry_at)
-        else:
-            session.pop(sessions.GRACE_KEY, None)
+        if verdict is None or verdict.token is None:
+            return
+        if verdict.new_value is not None:
+            state.set_cookie(verdict.new_value, verdict.token.expires_at)
+        elif verdict.outcome is Outcome.THEFT:
+            self._end_session(request, state, verdict.token)
 
     @staticmethod
     def _still_valid(token: RememberToken, session: Any, now: Any) -> bool:

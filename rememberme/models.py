@@ -303,6 +303,11 @@ class RememberToken(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("last used"), default=timezone.now, editable=False)
     rotated_at = models.DateTimeField(_("rotated"), default=timezone.now, editable=False)
+    # Whether the browser showed that the last rotation's response reached
+    # it (tokens.record_arrival): from then on the replaced verifier, once
+    # its grace window is over, is theft even from a session that was
+    # accepted with it in the window.
+    rotation_arrived = models.BooleanField(_("rotation arrived"), default=False, editable=False)
     # The ends token_ends() gave the token at its last issue or rotation:
     # the one lifetime rule that every reader applies. No index of their own
     # on expires_at and revoked_at: every query on them starts from the user

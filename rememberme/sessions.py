@@ -29,14 +29,17 @@ __all__ = [
     "apply_session_age",
     "grace_cookie_matches",
     "grace_marker",
+    "has_rotation_marks",
     "key_chosen_at_save",
     "link",
     "linked_token_id",
     "mark_checked",
     "mark_grace",
     "mark_persisted",
+    "mark_rotation",
     "persistent_values",
     "persistent_values_changed",
+    "pop_rotation",
     "restore_persistent_values",
     "revalidation_due",
     "storable_values",
@@ -47,9 +50,11 @@ TOKEN_KEY = "_rememberme_token"  # noqa: S105 (a session key, not a secret)
 CHECKED_KEY = "_rememberme_checked"
 PERSISTED_DIGEST_KEY = "_rememberme_persisted"
 # A session accepted in the grace window records which cookie it was
-# accepted with, and from when that cookie may be replaced (see
-# RememberMeMiddleware._heal).
+# accepted with and the rotation that replaced it; a session created by a
+# rotation records that rotation until its browser uses it again. Both
+# serve tokens.settle_rotation, the lost-response repair.
 GRACE_KEY = "_rememberme_grace"
+ROTATION_KEY = "_rememberme_rotation"
 
 #: The most compact JSON, in bytes, that the persistent session values of
 #: one token may take. The values go back into every session the token
@@ -68,7 +73,7 @@ def link(session: SessionBase, token_pk: int, now: datetime.datetime | None = No
 
 
 def unlink(session: SessionBase) -> None:
-    for key in (TOKEN_KEY, CHECKED_KEY, PERSISTED_DIGEST_KEY, GRACE_KEY):
+    for key in (TOKEN_KEY, CHECKED_KEY, PERSISTED_DIGEST_KEY, GRACE_KEY, ROTATION_KEY):
         session.pop(key, None)
 
 
@@ -79,18 +84,50 @@ def _cookie_digest(verifier: str) -> str:
     return salted_hmac("rememberme.sessions.grace", verifier, algorithm="sha256").hexdigest()
 
 
-def mark_grace(session: SessionBase, verifier: str, replace_after: datetime.datetime) -> None:
-    """Record that ``session`` was accepted with the replaced ``verifier``."""
-    session[GRACE_KEY] = [_cookie_digest(verifier), int(replace_after.timestamp())]
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
-def grace_marker(session: SessionBase) -> tuple[str, int] | None:
+def _instant(moment: datetime.datetime) -> int:
+    # Microseconds since the epoch: exact, JSON-serialisable, comparable
+    # with the token's rotated_at.
+    return (moment - _EPOCH) // datetime.timedelta(microseconds=1)
+
+
+def _moment(instant: int) -> datetime.datetime:
+    return _EPOCH + datetime.timedelta(microseconds=instant)
+
+
+def mark_grace(session: SessionBase, verifier: str, rotated_at: datetime.datetime) -> None:
+    """
+    Record that ``session`` was accepted with ``verifier``, which the
+    rotation made at ``rotated_at`` replaced.
+    """
+    session[GRACE_KEY] = [_cookie_digest(verifier), _instant(rotated_at)]
+
+
+def grace_marker(session: SessionBase) -> tuple[str, datetime.datetime] | None:
+    """Return the digest of the accepted verifier and when it was replaced."""
     value = session.get(GRACE_KEY)
     if isinstance(value, list) and len(value) == 2:
-        digest, after = value
-        if isinstance(digest, str) and isinstance(after, int):
-            return digest, after
+        digest, rotated = value
+        if isinstance(digest, str) and isinstance(rotated, int):
+            return digest, _moment(rotated)
     return None
+
+
+def mark_rotation(session: SessionBase, rotated_at: datetime.datetime) -> None:
+    """Record that ``session`` was created with the rotation made at ``rotated_at``."""
+    session[ROTATION_KEY] = _instant(rotated_at)
+
+
+def pop_rotation(session: SessionBase) -> datetime.datetime | None:
+    """Return and forget the rotation recorded by :func:`mark_rotation`."""
+    value = session.pop(ROTATION_KEY, None)
+    return _moment(value) if isinstance(value, int) else None
+
+
+def has_rotation_marks(session: SessionBase) -> bool:
+    return GRACE_KEY in session or ROTATION_KEY in session
 
 
 def grace_cookie_matches(digest: str, verifier: str) -> bool:

@@ -15,10 +15,11 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import lockout, signals
+from . import lockout, sessions, signals
 from .conf import app_settings
 from .crypto import (
     CookieValue,
@@ -37,7 +38,9 @@ __all__ = [
     "check_token",
     "client_ip",
     "client_user_agent",
-    "replace_lost_cookie",
+    "grace_end",
+    "record_arrival",
+    "settle_rotation",
 ]
 
 logger = logging.getLogger("rememberme")
@@ -84,11 +87,14 @@ def client_ip(request: HttpRequest) -> str | None:
     return str(value) if value else None
 
 
+def grace_end(rotated_at: datetime.datetime) -> datetime.datetime:
+    """Return when the verifier replaced at ``rotated_at`` stops being accepted."""
+    return rotated_at + app_settings.ROTATION_GRACE
+
+
 def _in_grace(token: RememberToken, now: datetime.datetime) -> bool:
     """Return whether ``token`` was rotated (not merely issued) within the grace window."""
-    return (
-        bool(token.previous_verifier_hash) and now < token.rotated_at + app_settings.ROTATION_GRACE
-    )
+    return bool(token.previous_verifier_hash) and now < grace_end(token.rotated_at)
 
 
 def _unusable_reason(
@@ -143,7 +149,10 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
     if verify_verifier(token.verifier_hash, cookie.verifier):
         if _in_grace(token, now):
             # Rotated moments ago by another request: accept, but do not
-            # rotate again (at most one rotation per grace window).
+            # rotate again (at most one rotation per grace window). The
+            # rotation's cookie is here, so its response arrived.
+            if not token.rotation_arrived:
+                record_arrival(token.pk, token.rotated_at)
             return Verdict(Outcome.GRACE, token)
         return _rotate(request, token, now)
 
@@ -157,18 +166,70 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
     return Verdict(Outcome.THEFT, token)
 
 
-def replace_lost_cookie(request: HttpRequest, token_id: int, cookie: CookieValue) -> Verdict:
-    """
-    Rotate the token of a session that was accepted in the grace window
-    and whose browser still presents the replaced cookie.
+def record_arrival(token_id: int, rotated_at: datetime.datetime) -> None:
+    """Record that the response of ``token_id``'s rotation made at ``rotated_at`` arrived."""
+    RememberToken.objects.filter(
+        pk=token_id, rotated_at=rotated_at, rotation_arrived=False
+    ).update(rotation_arrived=True)
 
-    That browser never received the rotation's cookie (the response was
-    lost, or abandoned by the browser), so after the session ends its old
-    cookie would be taken for theft. The session proved the cookie once,
-    so the token is rotated again for it: no Argon2 verification, the
-    usual rules, and still at most one rotation per grace window.
+
+def settle_rotation(
+    request: HttpRequest, session: SessionBase, cookie: CookieValue | None
+) -> Verdict | None:
     """
+    Act on what a signed-in session recorded of a rotation; return the
+    verdict if the token was looked at, else ``None``.
+
+    A session created by a rotation records, on its first use after the
+    restore, that the rotation's response arrived. A session accepted in
+    the grace window with the replaced cookie waits for the window to end;
+    if its browser then still presents that cookie, the rotation's response
+    never reached it (Chromium abandons requests at start-up), and after
+    this session ends that cookie would be taken for theft: the token is
+    rotated again for it, with no Argon2 verification (the session proved
+    the cookie once). That repair is what a copy of the cookie used in the
+    window would also ask for, so it is made only while nothing shows that
+    the rotation's response arrived: neither the rotated cookie presented
+    nor the session created with it used again. Once something has, the
+    replaced cookie after the window is theft, wherever it comes from.
+    """
+    token_id = sessions.linked_token_id(session)
+    rotated_at = sessions.pop_rotation(session)
+    if rotated_at is not None and token_id is not None:
+        record_arrival(token_id, rotated_at)
+    marker = sessions.grace_marker(session)
+    if marker is None or token_id is None:
+        session.pop(sessions.GRACE_KEY, None)
+        return None
+    digest, replaced_at = marker
+    if cookie is None or not sessions.grace_cookie_matches(digest, cookie.verifier):
+        # The browser shows another cookie than the one it was accepted
+        # with: the response that replaced it arrived.
+        session.pop(sessions.GRACE_KEY)
+        if cookie is not None:
+            record_arrival(token_id, replaced_at)
+        return None
     now = timezone.now()
+    if now < grace_end(replaced_at):
+        return None
+    verdict = _replace_lost_cookie(request, token_id, cookie, replaced_at, now)
+    if verdict.outcome is Outcome.ROTATED:
+        # Kept until the browser shows the new cookie: if this response is
+        # lost too, the repair is made again after this rotation's window.
+        assert verdict.token is not None
+        sessions.mark_grace(session, cookie.verifier, verdict.token.rotated_at)
+    elif verdict.outcome is not Outcome.GRACE:
+        session.pop(sessions.GRACE_KEY)
+    return verdict
+
+
+def _replace_lost_cookie(
+    request: HttpRequest,
+    token_id: int,
+    cookie: CookieValue,
+    replaced_at: datetime.datetime,
+    now: datetime.datetime,
+) -> Verdict:
     token = (
         RememberToken.objects.for_write()
         .select_related("user")
@@ -178,11 +239,21 @@ def replace_lost_cookie(request: HttpRequest, token_id: int, cookie: CookieValue
     if token is None or _unusable_reason(token, now, request) is not None:
         return Verdict(Outcome.INVALID, token)
     if _in_grace(token, now):
+        # Rotated again moments ago by another request: decide after that
+        # window, on what this session recorded (nothing is changed).
         return Verdict(Outcome.GRACE, token)
-    return _rotate(request, token, now)
+    if token.rotated_at != replaced_at or token.rotation_arrived:
+        # Rotated since by someone holding the newer cookie, or the
+        # rotation's response shown to have arrived: this cookie's holder
+        # is not the browser that rotation answered.
+        _report_theft(request, token)
+        return Verdict(Outcome.THEFT, token)
+    return _rotate(request, token, now, repair=True)
 
 
-def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) -> Verdict:
+def _rotate(
+    request: HttpRequest, token: RememberToken, now: datetime.datetime, *, repair: bool = False
+) -> Verdict:
     # Hash before touching the row, so nothing slow happens while the
     # UPDATE holds its row lock.
     assert token.selector is not None, "a token to rotate is found by its selector"
@@ -192,6 +263,7 @@ def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) 
         "verifier_hash": new_hash,
         "previous_verifier_hash": token.verifier_hash,
         "rotated_at": now,
+        "rotation_arrived": False,
         "last_used_at": now,
         **token_ends(token.user, created_at=token.created_at, last_used_at=now)._asdict(),
         "user_agent": client_user_agent(request),
@@ -202,8 +274,11 @@ def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) 
     # exactly one rotates; the database serialises them on the row lock the
     # UPDATE takes, so no explicit SELECT ... FOR UPDATE (and no lock held
     # across Python code) is needed.
+    # A repair also needs the rotation it repairs still not shown to have
+    # arrived (see settle_rotation).
+    condition = {"rotation_arrived": False} if repair else {}
     updated = RememberToken.objects.filter(
-        pk=token.pk, verifier_hash=token.verifier_hash, revoked_at__isnull=True
+        pk=token.pk, verifier_hash=token.verifier_hash, revoked_at__isnull=True, **condition
     ).update(**changes)
     if updated:
         for name, value in changes.items():
@@ -220,6 +295,15 @@ def _rotate(request: HttpRequest, token: RememberToken, now: datetime.datetime) 
     ):
         fresh.user = token.user
         return Verdict(Outcome.GRACE, fresh, replaced=True)
+    if (
+        repair
+        and fresh is not None
+        and fresh.revoked_at is None
+        and fresh.verifier_hash == token.verifier_hash
+    ):
+        # Not rotated, so its arrival was recorded meanwhile.
+        _report_theft(request, token)
+        return Verdict(Outcome.THEFT, token)
     return Verdict(Outcome.INVALID, token)
 
 

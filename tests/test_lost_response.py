@@ -113,7 +113,7 @@ def test_a_lost_heal_is_retried_after_another_window(old_cookie):
         assert browser(healed).get("/whoami/").json()["user"] == "alice"
 
 
-def test_parallel_tabs_that_got_the_new_cookie_cost_no_token_query(old_cookie):
+def test_parallel_tabs_that_got_the_new_cookie_record_it_once(old_cookie):
     with at(0):
         new_cookie = browser(old_cookie).get("/whoami/").cookies["rememberme"].value
     with at(2):
@@ -121,11 +121,17 @@ def test_parallel_tabs_that_got_the_new_cookie_cost_no_token_query(old_cookie):
     session = tab.cookies["sessionid"].value
     with at(40), CaptureQueriesContext(connection) as queries:
         # The browser now shows the rotation's cookie: the mark is dropped
-        # (a session write, once) without looking at the token.
+        # and the arrival recorded (one UPDATE, no read, once).
         response = browser(new_cookie, session).get("/whoami/")
     assert "rememberme" not in response.cookies
-    assert not [q for q in queries.captured_queries if "remembertoken" in q["sql"]]
+    token_queries = [q["sql"] for q in queries.captured_queries if "remembertoken" in q["sql"]]
+    assert len(token_queries) == 1
+    assert token_queries[0].startswith("UPDATE")
     assert "_rememberme_grace" not in response.wsgi_request.session
+    assert RememberToken.objects.get().rotation_arrived
+    with at(50), CaptureQueriesContext(connection) as queries:
+        browser(new_cookie, session).get("/whoami/")
+    assert not [q for q in queries.captured_queries if "remembertoken" in q["sql"]]
 
 
 def test_a_revoked_token_is_not_healed(old_cookie):
@@ -138,3 +144,70 @@ def test_a_revoked_token_is_not_healed(old_cookie):
     assert "rememberme" not in response.cookies
     with at(400):
         assert browser(old_cookie, session).get("/whoami/").json()["user"] is None
+
+
+def test_a_grace_replay_gets_no_lasting_cookie_once_the_owner_shows_the_new_one(
+    old_cookie, thefts
+):
+    # The owner restores with the old cookie and gets the new one.
+    with at(0):
+        owner = browser(old_cookie)
+        owner.get("/whoami/")
+    new_cookie = token_cookie(owner)
+    assert new_cookie not in (None, old_cookie)
+    # Someone else, holding a copy of the old cookie, is accepted in the
+    # window: a session, no cookie.
+    with at(5):
+        other = browser(old_cookie)
+        replay = other.get("/whoami/")
+    assert replay.json()["user"] == "alice"
+    assert "rememberme" not in replay.cookies
+    # The owner uses the session the rotation gave it.
+    with at(10):
+        assert owner.get("/whoami/").json()["user"] == "alice"
+    # After the window, the copy is theft, session or not.
+    with at(40):
+        later = other.get("/whoami/")
+    assert not token_cookie(other) or token_cookie(other) == old_cookie
+    assert "rememberme" not in later.cookies or later.cookies["rememberme"].value == ""
+    assert len(thefts) == 1
+    assert not RememberToken.objects.filter(revoked_at__isnull=True).exists()
+
+
+def test_a_grace_replay_gets_no_lasting_cookie_once_the_new_cookie_restores(old_cookie, thefts):
+    with at(0):
+        owner = browser(old_cookie)
+        owner.get("/whoami/")
+    new_cookie = token_cookie(owner)
+    with at(5):
+        other = browser(old_cookie)
+        other.get("/whoami/")
+    # The owner's browser restarts and restores with the rotation's cookie.
+    with at(3000):
+        assert browser(new_cookie).get("/whoami/").json()["restored"] is True
+    with at(3100):
+        other.get("/whoami/")
+    assert token_cookie(other) in (None, old_cookie)
+    assert len(thefts) == 1
+
+
+def test_a_grace_replay_is_theft_when_a_parallel_tab_shows_the_new_cookie(old_cookie, thefts):
+    # The owner's page and an asset leave with the old cookie; the page
+    # rotates, the asset is accepted in the window and its session cookie
+    # replaces the page's: the browser shows the new token cookie with the
+    # asset's session.
+    with at(0):
+        owner = browser(old_cookie)
+        owner.get("/whoami/")
+    with at(1):
+        asset = browser(old_cookie).get("/whoami/")
+    owner.cookies["sessionid"] = asset.cookies["sessionid"].value
+    with at(5):
+        other = browser(old_cookie)
+        other.get("/whoami/")
+    with at(10):
+        assert owner.get("/whoami/").json()["user"] == "alice"
+    with at(40):
+        other.get("/whoami/")
+    assert token_cookie(other) in (None, old_cookie)
+    assert len(thefts) == 1

@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
                 ('last_used_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='last used')),
                 ('rotated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='rotated')),
+                ('rotation_arrived', models.BooleanField(default=False, editable=False, verbose_name='rotation arrived')),
                 ('expires_at', models.DateTimeField(editable=False, verbose_name='expires')),
                 ('absolute_expires_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='absolute expiry')),
                 ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
