@@ -176,6 +176,16 @@ def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:
     if state is not None:
         state.delete_cookie()
     session = getattr(request, "session", None)
-    if session is not None:
+    if session is None:
+        return token
+    if (
+        token is not None
+        and token.revoked_at is not None
+        and sessions.linked_token_id(session) == token.pk
+    ):
+        # The session stays signed in (logout() ends it by itself), but
+        # still within reach of "sign out everywhere".
+        sessions.mark_forgotten(session, token.revoked_at)
+    else:
         sessions.unlink(session)
     return token

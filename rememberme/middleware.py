@@ -30,7 +30,7 @@ from .conf import app_settings
 from .models import RememberToken, RevokeReason
 from .policy import get_policy
 from .state import RequestState, attach_state, find_state
-from .tokens import Outcome, Verdict, check_token, settle_rotation
+from .tokens import Outcome, Verdict, check_token, session_token_stands, settle_rotation
 
 __all__ = ["RememberMeMiddleware"]
 
@@ -280,7 +280,7 @@ class RememberMeMiddleware:
         token = (
             RememberToken.objects.for_write().select_related("user").filter(pk=token_id).first()
         )
-        if token is not None and self._still_valid(token, session, now):
+        if token is not None and session_token_stands(token, session, now):
             sessions.mark_checked(session, now)
             return
         logger.info("Session ended: its remember-me token %s is no longer valid.", token_id)
@@ -321,19 +321,6 @@ class RememberMeMiddleware:
             state.set_cookie(verdict.new_value, verdict.token.expires_at)
         elif verdict.outcome is Outcome.THEFT:
             self._end_session(request, state, verdict.token)
-
-    @staticmethod
-    def _still_valid(token: RememberToken, session: Any, now: Any) -> bool:
-        if str(token.user_id) != str(session.get(SESSION_KEY)):
-            return False
-        if token.revoked_at is None:
-            absolute = token.absolute_expires_at
-            return absolute is None or now < absolute
-        # A password change revokes every token, but the session that made
-        # the change is kept by update_session_auth_hash(), and Django itself
-        # ends the others (their auth hash no longer matches): leave
-        # sessions to Django for that reason alone.
-        return token.revoke_reason == RevokeReason.PASSWORD_CHANGE
 
     # The response ------------------------------------------------------
 

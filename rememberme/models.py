@@ -161,6 +161,13 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
         """
         now = timezone.now()
         tokens = list(self.for_write().filter(revoked_at__isnull=True).select_related("user"))
+        if reason in (RevokeReason.LOGOUT_ALL, RevokeReason.ADMIN, RevokeReason.THEFT):
+            # A browser forgotten while its session stays signed in keeps
+            # that session linked to the revoked token: stamping the token
+            # again ends the session at its next check (sessions.mark_forgotten).
+            self.filter(
+                revoked_at__isnull=False, revoke_reason__in=(RevokeReason.LOGOUT, RevokeReason.USER)
+            ).update(revoked_at=now)
         if not tokens:
             return 0
         # The condition on revoked_at makes a concurrent revocation count

@@ -28,12 +28,14 @@ from .conf import app_settings
 __all__ = [
     "apply_session_age",
     "grace_cookie_matches",
+    "forgotten_at",
     "grace_marker",
     "has_rotation_marks",
     "key_chosen_at_save",
     "link",
     "linked_token_id",
     "mark_checked",
+    "mark_forgotten",
     "mark_grace",
     "mark_persisted",
     "mark_rotation",
@@ -55,6 +57,9 @@ PERSISTED_DIGEST_KEY = "_rememberme_persisted"
 # serve tokens.settle_rotation, the lost-response repair.
 GRACE_KEY = "_rememberme_grace"
 ROTATION_KEY = "_rememberme_rotation"
+# A session whose browser was forgotten (rememberme.forget(), the devices
+# page) while it stays signed in: when its own token was revoked.
+FORGOTTEN_KEY = "_rememberme_forgotten"
 
 #: The most compact JSON, in bytes, that the persistent session values of
 #: one token may take. The values go back into every session the token
@@ -68,6 +73,7 @@ logger = logging.getLogger("rememberme")
 
 def link(session: SessionBase, token_pk: int, now: datetime.datetime | None = None) -> None:
     """Record in ``session`` that it came from the token ``token_pk``."""
+    unlink(session)
     session[TOKEN_KEY] = token_pk
     mark_checked(session, now)
 
@@ -75,6 +81,27 @@ def link(session: SessionBase, token_pk: int, now: datetime.datetime | None = No
 def unlink(session: SessionBase) -> None:
     for key in (TOKEN_KEY, CHECKED_KEY, PERSISTED_DIGEST_KEY, GRACE_KEY, ROTATION_KEY):
         session.pop(key, None)
+    session.pop(FORGOTTEN_KEY, None)
+
+
+def mark_forgotten(session: SessionBase, revoked_at: datetime.datetime) -> None:
+    """
+    Record that ``session``'s browser was forgotten (its token revoked at
+    ``revoked_at``) while the session itself stays signed in.
+
+    The session stays linked to the revoked token, so that a later
+    revocation of all the user's tokens, which stamps the forgotten ones
+    again (``RememberTokenQuerySet.revoke``), still ends it.
+    """
+    for key in (PERSISTED_DIGEST_KEY, GRACE_KEY, ROTATION_KEY):
+        session.pop(key, None)
+    session[FORGOTTEN_KEY] = _instant(revoked_at)
+
+
+def forgotten_at(session: SessionBase, revoked_at: datetime.datetime) -> bool:
+    """Return whether ``session``'s browser was forgotten by the revocation made at ``revoked_at``."""
+    value = session.get(FORGOTTEN_KEY)
+    return isinstance(value, int) and value == _instant(revoked_at)
 
 
 def _cookie_digest(verifier: str) -> str:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 from . import expiry, sessions
 from .models import RememberToken
 from .state import find_state
+from .tokens import session_token_stands
 
 __all__ = ["session_status", "status"]
 
@@ -81,8 +82,6 @@ def session_status(request: HttpRequest, now: datetime.datetime | None = None) -
     its expiry, or linked to a token that the next revalidation would
     refuse, is reported as not authenticated.
     """
-    from .middleware import RememberMeMiddleware
-
     now = now or timezone.now()
     session: SessionBase | None = getattr(request, "session", None)
     user = getattr(request, "user", None)
@@ -99,7 +98,7 @@ def session_status(request: HttpRequest, now: datetime.datetime | None = None) -
         # With its user, so that REMEMBERME_POLICY's ages for that user apply.
         token = RememberToken.objects.select_related("user").filter(pk=token_id).first()
         if sessions.revalidation_due(session, now) and (
-            token is None or not RememberMeMiddleware._still_valid(token, session, now)
+            token is None or not session_token_stands(token, session, now)
         ):
             # The next ordinary request's check will end the session.
             authenticated = False

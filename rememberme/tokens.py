@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone
@@ -40,6 +41,7 @@ __all__ = [
     "client_user_agent",
     "grace_end",
     "record_arrival",
+    "session_token_stands",
     "settle_rotation",
 ]
 
@@ -118,6 +120,26 @@ def _unusable_reason(
         # and a token is no way around it.
         return "locked_out"
     return None
+
+
+def session_token_stands(
+    token: RememberToken, session: SessionBase, now: datetime.datetime
+) -> bool:
+    """Return whether ``token`` still backs ``session``, which it created or restored."""
+    if str(token.user_id) != str(session.get(SESSION_KEY)):
+        return False
+    if token.revoked_at is None:
+        absolute = token.absolute_expires_at
+        return absolute is None or now < absolute
+    # A password change revokes every token, but the session that made
+    # the change is kept by update_session_auth_hash(), and Django itself
+    # ends the others (their auth hash no longer matches): leave
+    # sessions to Django for that reason alone. A browser forgotten while
+    # signed in keeps its session until a later revocation of all the
+    # user's tokens stamps its token again.
+    return token.revoke_reason == RevokeReason.PASSWORD_CHANGE or sessions.forgotten_at(
+        session, token.revoked_at
+    )
 
 
 def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:

@@ -190,3 +190,58 @@ def test_deleted_token_ends_the_session(user, ended, settings):
     RememberToken.objects.filter(pk=token.pk).delete()
     assert whoami(client)["user"] is None
     assert [(kw["reason"], kw["token"]) for kw in ended] == [("revoked", None)]
+
+
+def _restored_and_forgotten(how: str) -> tuple[Client, Client, RememberToken]:
+    """Restore a browser, keep a copy of its session, then forget the browser."""
+    browser, token = remembered_client()
+    close_browser(browser)
+    assert whoami(browser) == {"user": "alice", "restored": True}
+    copy = Client()
+    copy.cookies["sessionid"] = browser.cookies["sessionid"].value
+    if how == "devices":
+        response = browser.post("/accounts/devices/", {"action": "revoke", "token": token.pk})
+        assert response.status_code == 302
+    else:
+        from rememberme import forget
+        from rememberme.middleware import RememberMeMiddleware
+
+        # rememberme.forget() from a view of the site's own.
+        request = browser.get("/whoami/").wsgi_request
+        RememberMeMiddleware(lambda r: None).process_request(request)
+        forget(request)
+        request.session.save()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    return browser, copy, token
+
+
+@pytest.mark.parametrize("how", ["devices", "forget"])
+@pytest.mark.parametrize(
+    "revoke_all",
+    [
+        pytest.param(
+            lambda other, user: other.post("/accounts/logout/", {"everywhere": "1"}),
+            id="sign-out-everywhere",
+        ),
+        pytest.param(
+            lambda other, user: RememberToken.objects.filter(user=user).revoke(
+                RevokeReason.ADMIN
+            ),
+            id="admin-revokes-all",
+        ),
+    ],
+)
+def test_a_forgotten_browser_is_still_signed_out_everywhere(user, settings, how, revoke_all):
+    settings.REMEMBERME_REVALIDATE_INTERVAL = INTERVAL
+    with freeze_time("2026-05-01 08:00:00") as clock:
+        browser, copy, _token = _restored_and_forgotten(how)
+        # "Forget this browser" leaves the session signed in, checks and all.
+        clock.tick(INTERVAL + 1)
+        assert whoami(browser)["user"] == "alice"
+        assert whoami(copy)["user"] == "alice"
+        other, _other_token = remembered_client()
+        revoke_all(other, user)
+        clock.tick(INTERVAL + 1)
+        assert whoami(copy)["user"] is None
+        assert whoami(browser)["user"] is None
