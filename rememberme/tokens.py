@@ -188,11 +188,46 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
     return Verdict(Outcome.THEFT, token)
 
 
-def record_arrival(token_id: int, rotated_at: datetime.datetime) -> None:
-    """Record that the response of ``token_id``'s rotation made at ``rotated_at`` arrived."""
-    RememberToken.objects.filter(
+def record_arrival(token_id: int, rotated_at: datetime.datetime) -> bool:
+    """
+    Record that the response of ``token_id``'s rotation made at
+    ``rotated_at`` arrived; return whether the token is still at that
+    rotation (or revoked) rather than rotated since.
+    """
+    if RememberToken.objects.filter(
         pk=token_id, rotated_at=rotated_at, rotation_arrived=False
-    ).update(rotation_arrived=True)
+    ).update(rotation_arrived=True):
+        return True
+    return not RememberToken.objects.filter(
+        pk=token_id, rotated_at__gt=rotated_at, revoked_at__isnull=True
+    ).exists()
+
+
+def _confirm_arrival(
+    request: HttpRequest, token_id: int, rotated_at: datetime.datetime, cookie: CookieValue | None
+) -> Verdict | None:
+    """
+    Record that a rotation's response arrived, shown by ``cookie``'s
+    browser; return a theft verdict if someone else rotated the token since.
+
+    Only a repair of that rotation (made for a browser whose response was
+    lost) or a restore with its cookie can have rotated the token since;
+    neither is this browser, which holds the rotation's response, unless it
+    presents the newest cookie itself (a session cookie sent again by an
+    older parallel response). Costs one UPDATE; a read and a verification
+    only when the token was rotated since.
+    """
+    if cookie is None or record_arrival(token_id, rotated_at):
+        return None
+    token = RememberToken.objects.select_related("user").filter(pk=token_id).first()
+    if token is None or token.revoked_at is not None or token.selector != cookie.selector:
+        return None
+    if verify_verifier(token.verifier_hash, cookie.verifier):
+        # The browser holds the newest cookie: that rotation's arrived.
+        record_arrival(token.pk, token.rotated_at)
+        return None
+    _report_theft(request, token)
+    return Verdict(Outcome.THEFT, token)
 
 
 def settle_rotation(
@@ -217,10 +252,15 @@ def settle_rotation(
     """
     token_id = sessions.linked_token_id(session)
     rotated_at = sessions.pop_rotation(session)
-    if rotated_at is not None and token_id is not None:
-        record_arrival(token_id, rotated_at)
     marker = sessions.grace_marker(session)
-    if marker is None or token_id is None:
+    if token_id is None:
+        session.pop(sessions.GRACE_KEY, None)
+        return None
+    if rotated_at is not None:
+        verdict = _confirm_arrival(request, token_id, rotated_at, cookie)
+        if verdict is not None:
+            return verdict
+    if marker is None:
         session.pop(sessions.GRACE_KEY, None)
         return None
     digest, replaced_at = marker
@@ -228,13 +268,11 @@ def settle_rotation(
         # The browser shows another cookie than the one it was accepted
         # with: the response that replaced it arrived.
         session.pop(sessions.GRACE_KEY)
-        if cookie is not None:
-            record_arrival(token_id, replaced_at)
-        return None
+        return _confirm_arrival(request, token_id, replaced_at, cookie)
     now = timezone.now()
     if now < grace_end(replaced_at):
         return None
-    verdict = _replace_lost_cookie(request, token_id, cookie, replaced_at, now)
+    verdict = _replace_lost_cookie(request, token_id, cookie, now)
     if verdict.outcome is Outcome.ROTATED:
         # Kept until the browser shows the new cookie: if this response is
         # lost too, the repair is made again after this rotation's window.
@@ -246,11 +284,7 @@ def settle_rotation(
 
 
 def _replace_lost_cookie(
-    request: HttpRequest,
-    token_id: int,
-    cookie: CookieValue,
-    replaced_at: datetime.datetime,
-    now: datetime.datetime,
+    request: HttpRequest, token_id: int, cookie: CookieValue, now: datetime.datetime
 ) -> Verdict:
     token = (
         RememberToken.objects.for_write()
@@ -260,14 +294,18 @@ def _replace_lost_cookie(
     )
     if token is None or _unusable_reason(token, now, request) is not None:
         return Verdict(Outcome.INVALID, token)
-    if _in_grace(token, now):
-        # Rotated again moments ago by another request: decide after that
-        # window, on what this session recorded (nothing is changed).
+    # Still the verifier the last rotation replaced: that rotation, or an
+    # earlier repair, was made for the holders of this cookie.
+    replaced = bool(token.previous_verifier_hash) and verify_verifier(
+        token.previous_verifier_hash, cookie.verifier
+    )
+    if replaced and _in_grace(token, now):
+        # Repaired moments ago by a parallel request of this session (its
+        # response carries the new cookie): decide after that window.
         return Verdict(Outcome.GRACE, token)
-    if token.rotated_at != replaced_at or token.rotation_arrived:
-        # Rotated since by someone holding the newer cookie, or the
-        # rotation's response shown to have arrived: this cookie's holder
-        # is not the browser that rotation answered.
+    if not replaced or token.rotation_arrived or _in_grace(token, now):
+        # Rotated since by someone holding a newer cookie, or the rotation
+        # shown to have reached its browser: not the browser it answered.
         _report_theft(request, token)
         return Verdict(Outcome.THEFT, token)
     return _rotate(request, token, now, repair=True)
@@ -283,7 +321,10 @@ def _rotate(
     new_hash = hash_verifier(new_value.verifier)
     changes = {
         "verifier_hash": new_hash,
-        "previous_verifier_hash": token.verifier_hash,
+        # A repair replaces the cookie its browser lost: the one that
+        # browser holds stays the previous verifier, so that its parallel
+        # requests are still in grace.
+        "previous_verifier_hash": token.previous_verifier_hash if repair else token.verifier_hash,
         "rotated_at": now,
         "rotation_arrived": False,
         "last_used_at": now,
@@ -309,21 +350,15 @@ def _rotate(
 
     # Another request changed the row between our read and our write.
     fresh = RememberToken.objects.for_write(instance=token).filter(pk=token.pk).first()
-    if (
-        fresh is not None
-        and fresh.revoked_at is None
-        and fresh.previous_verifier_hash == token.verifier_hash
-        and _in_grace(fresh, now)
+    if fresh is None or fresh.revoked_at is not None:
+        return Verdict(Outcome.INVALID, token)
+    if fresh.previous_verifier_hash == changes["previous_verifier_hash"] and _in_grace(
+        fresh, now
     ):
         fresh.user = token.user
         return Verdict(Outcome.GRACE, fresh, replaced=True)
-    if (
-        repair
-        and fresh is not None
-        and fresh.revoked_at is None
-        and fresh.verifier_hash == token.verifier_hash
-    ):
-        # Not rotated, so its arrival was recorded meanwhile.
+    if repair:
+        # Its arrival recorded, or rotated by someone holding a newer cookie.
         _report_theft(request, token)
         return Verdict(Outcome.THEFT, token)
     return Verdict(Outcome.INVALID, token)
