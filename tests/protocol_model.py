@@ -121,6 +121,8 @@ class Config:
     tabs: int = 2
     steals: int = 1
     repair_rule: str = "new"
+    # drop the assumption that the browser stays open until it is repaired
+    close_anytime: bool = False
 
 
 @dataclass
@@ -134,7 +136,7 @@ def initial_state() -> State:
     """The owner has just signed in with "Remember me": verifier 0, session 0."""
     return State(
         t=0,
-        token=Token(cur=0, prev=None, rot=0, arrived=True, revoked=False, theft=False),
+        token=Token(cur=0, prev=None, rot=0, arrived=False, revoked=False, theft=False),
         made=(0,),
         sessions=(Session(alive=True, grace=None, rotation=None, born_with=0),),
         owner_tok=0,
@@ -358,67 +360,116 @@ def _holds_replaced(state: State) -> bool:
     return tok is not None and tok != state.token.cur and not state.token.revoked
 
 
-def successors(state: State, config: Config) -> list[Step]:
-    steps: list[Step] = []
+# The actions, one function each (the state machine in
+# tests/test_protocol_model.py drives the real implementation with them).
+
+
+def can_send(state: State, config: Config) -> bool:
+    return len(state.inflight) < config.tabs
+
+
+def send(state: State) -> State:
+    """The owner's browser sends a request with its cookies as they are now."""
+    request = Request(state.owner_tok, state.owner_sid, state.t)
+    return state._replace(inflight=(*state.inflight, request))
+
+
+def deliver(state: State, index: int, lost: bool, config: Config) -> Step:
+    """The server processes in-flight request ``index``; its response arrives or is lost."""
+    request = state.inflight[index]
+    rest = state.inflight[:index] + state.inflight[index + 1 :]
+    born = (
+        state.sessions[request.sid].born_with
+        if request.sid is not None and request.sid < len(state.sessions)
+        else None
+    )
+    shown = max(
+        state.shown,
+        -1 if request.tok is None else request.tok,
+        -1 if born is None else born,
+    )
+    decides = _decides(state, request.tok, request.sid, config.grace)
+    served, response = serve(state._replace(inflight=rest), request.tok, request.sid, config)
+    served = served._replace(shown=shown)
+    if lost:
+        after = served
+        if response.session == "new" and response.cookie == "new" and state.owed is None:
+            after = after._replace(owed=state.t)
+    else:
+        jar_tok, jar_sid = _apply(state.owner_tok, state.owner_sid, response)
+        after = served._replace(owner_tok=jar_tok, owner_sid=jar_sid, owed=None)
+    label = f"owner's request {tuple(request)} {'lost' if lost else 'delivered'}"
+    return Step(label, after, "owner", request.tok, decides, response)
+
+
+def can_close(state: State, config: Config) -> bool:
+    return (
+        not state.inflight
+        and state.owner_sid is not None
+        and (config.close_anytime or not _holds_replaced(state))
+    )
+
+
+def close(state: State) -> State:
+    """The owner closes the browser: its session cookie goes."""
+    return state._replace(owner_sid=None)
+
+
+def can_tick(state: State, config: Config) -> bool:
     t = state.t
-    if len(state.inflight) < config.tabs:
-        request = Request(state.owner_tok, state.owner_sid, t)
-        steps.append(Step("owner sends", state._replace(
-            inflight=tuple(sorted((*state.inflight, request), key=_key))
-        )))
-    for index, request in enumerate(state.inflight):
-        if index and request == state.inflight[index - 1]:
-            continue
-        rest = state.inflight[:index] + state.inflight[index + 1 :]
-        shown = max(
-            state.shown,
-            -1 if request.tok is None else request.tok,
-            *(
-                [born]
-                if request.sid is not None
-                and request.sid < len(state.sessions)
-                and (born := state.sessions[request.sid].born_with) is not None
-                else []
-            ),
-        )
-        decides = _decides(state, request.tok, request.sid, config.grace)
-        served, response = serve(state._replace(inflight=rest), request.tok, request.sid, config)
-        served = served._replace(shown=shown)
-        for lost in (False, True):
-            if lost:
-                after = served
-                if response.session == "new" and response.cookie == "new" and state.owed is None:
-                    after = after._replace(owed=state.t)
-            else:
-                jar_tok, jar_sid = _apply(state.owner_tok, state.owner_sid, response)
-                after = served._replace(owner_tok=jar_tok, owner_sid=jar_sid, owed=None)
-            steps.append(Step(
-                f"owner's request {request} {'lost' if lost else 'delivered'}",
-                after, "owner", request.tok, decides, response,
-            ))
-    if not state.inflight and state.owner_sid is not None and not _holds_replaced(state):
-        steps.append(Step("owner closes the browser", state._replace(owner_sid=None)))
-    if (
+    return (
         t < config.max_time
         and all(_may_wait(state, r, config.grace, config.latency) for r in state.inflight)
         and (state.owed is None or t + 1 < state.owed + config.grace)
-    ):
-        steps.append(Step("tick", state._replace(t=t + 1)))
-    if state.steals < config.steals and state.owner_tok is not None:
-        steps.append(Step("thief copies the cookie", state._replace(
-            thief_tok=state.owner_tok, steals=state.steals + 1
-        )))
-    if state.thief_tok is not None:
-        for with_session in (True, False):
-            if not with_session and state.thief_sid is None:
-                continue
-            sid = state.thief_sid if with_session else None
-            decides = _decides(state, state.thief_tok, sid, config.grace)
-            served, response = serve(state, state.thief_tok, sid, config)
-            jar_tok, jar_sid = _apply(state.thief_tok, sid, response)
-            after = served._replace(thief_tok=jar_tok, thief_sid=jar_sid, thief_acted=True)
-            label = "thief's request" + ("" if with_session else " without its session")
-            steps.append(Step(label, after, "thief", state.thief_tok, decides, response))
+    )
+
+
+def tick(state: State) -> State:
+    return state._replace(t=state.t + 1)
+
+
+def can_copy(state: State, config: Config) -> bool:
+    return state.steals < config.steals and state.owner_tok is not None
+
+
+def copy(state: State) -> State:
+    """The thief copies the token cookie the owner's browser holds now."""
+    return state._replace(thief_tok=state.owner_tok, steals=state.steals + 1)
+
+
+def can_steal_use(state: State, with_session: bool) -> bool:
+    return state.thief_tok is not None and (with_session or state.thief_sid is not None)
+
+
+def thief_request(state: State, with_session: bool, config: Config) -> Step:
+    """The thief sends its copy, with the session it got (if any) or without."""
+    sid = state.thief_sid if with_session else None
+    decides = _decides(state, state.thief_tok, sid, config.grace)
+    served, response = serve(state, state.thief_tok, sid, config)
+    jar_tok, jar_sid = _apply(state.thief_tok, state.thief_sid, response)
+    after = served._replace(thief_tok=jar_tok, thief_sid=jar_sid, thief_acted=True)
+    label = "thief's request" + ("" if with_session else " without its session")
+    return Step(label, after, "thief", state.thief_tok, decides, response)
+
+
+def successors(state: State, config: Config) -> list[Step]:
+    steps: list[Step] = []
+    if can_send(state, config):
+        steps.append(Step("owner sends", send(state)))
+    for index, request in enumerate(state.inflight):
+        if request in state.inflight[:index]:
+            continue
+        for lost in (False, True):
+            steps.append(deliver(state, index, lost, config))
+    if can_close(state, config):
+        steps.append(Step("owner closes the browser", close(state)))
+    if can_tick(state, config):
+        steps.append(Step("tick", tick(state)))
+    if can_copy(state, config):
+        steps.append(Step("thief copies the cookie", copy(state)))
+    for with_session in (True, False):
+        if can_steal_use(state, with_session):
+            steps.append(thief_request(state, with_session, config))
     return [step._replace(state=_collect(step.state)) for step in steps]
 
 
