@@ -173,11 +173,14 @@ class Protocol(RuleBasedStateMachine):
     def owner_sends(self) -> None:
         self.state = model.send(self.state)
 
-    @initialize(closed=st.booleans())
-    def start(self, closed: bool) -> None:
-        # Most runs start where the protocol starts: a browser coming back.
+    @initialize(closed=st.booleans(), copied=st.booleans())
+    def start(self, closed: bool, copied: bool) -> None:
+        # Many runs start where the protocol starts, a browser coming back;
+        # many with a thief already holding its cookie.
         if closed:
             self.state = model.close(self.state)
+        if copied:
+            self.state = model.copy(self.state)
 
     @precondition(lambda self: model.can_send(self.state, MACHINE))
     @rule(lost=st.booleans())
@@ -262,3 +265,38 @@ def settings_(settings):
     # Every request re-checks its token, as in the model.
     settings.REMEMBERME_REVALIDATE_INTERVAL = 0
     return settings
+
+
+def test_the_machine_replays_the_grace_window_replay(settings_):
+    # Item by item, the scenario of the replay that became a lasting cookie:
+    # the model and the code must agree that its end is theft.
+    machine = Protocol()
+    try:
+        machine.start(closed=True, copied=True)
+        machine.owner_browses(lost=False)  # restores, rotates
+        machine.thief_request(with_session=False)  # in the window: a session
+        machine.owner_browses(lost=False)  # the rotation's session used
+        machine.time_passes(ticks=3)
+        machine.thief_request(with_session=True)  # after the window
+        assert machine.state.token.theft
+        assert machine.thefts
+    finally:
+        machine.teardown()
+
+
+def test_the_machine_replays_a_lost_response_repair(settings_):
+    machine = Protocol()
+    try:
+        machine.start(closed=True, copied=False)
+        machine.owner_browses(lost=True)  # restores, rotates, response lost
+        machine.owner_browses(lost=False)  # retry in the window: a session
+        machine.time_passes(ticks=3)
+        machine.owner_browses(lost=False)  # repaired: a cookie of its own
+        assert machine.state.owner_tok == machine.state.token.cur == 2
+        machine.owner_closes_the_browser()
+        machine.time_passes(ticks=4)
+        machine.owner_browses(lost=False)  # restores with it
+        assert not machine.state.token.theft
+        assert not machine.thefts
+    finally:
+        machine.teardown()
