@@ -166,7 +166,8 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
             # that session linked to the revoked token: stamping the token
             # again ends the session at its next check (sessions.mark_forgotten).
             self.filter(
-                revoked_at__isnull=False, revoke_reason__in=(RevokeReason.LOGOUT, RevokeReason.USER)
+                revoked_at__isnull=False,
+                revoke_reason__in=(RevokeReason.LOGOUT, RevokeReason.USER),
             ).update(revoked_at=now)
         if not tokens:
             return 0

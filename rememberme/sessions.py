@@ -27,8 +27,8 @@ from .conf import app_settings
 
 __all__ = [
     "apply_session_age",
-    "grace_cookie_matches",
     "forgotten_at",
+    "grace_cookie_matches",
     "grace_marker",
     "has_rotation_marks",
     "key_chosen_at_save",
@@ -99,7 +99,7 @@ def mark_forgotten(session: SessionBase, revoked_at: datetime.datetime) -> None:
 
 
 def forgotten_at(session: SessionBase, revoked_at: datetime.datetime) -> bool:
-    """Return whether ``session``'s browser was forgotten by the revocation made at ``revoked_at``."""
+    """Return whether ``session``'s browser was forgotten by the revocation at ``revoked_at``."""
     value = session.get(FORGOTTEN_KEY)
     return isinstance(value, int) and value == _instant(revoked_at)
 

@@ -352,9 +352,7 @@ def _rotate(
     fresh = RememberToken.objects.for_write(instance=token).filter(pk=token.pk).first()
     if fresh is None or fresh.revoked_at is not None:
         return Verdict(Outcome.INVALID, token)
-    if fresh.previous_verifier_hash == changes["previous_verifier_hash"] and _in_grace(
-        fresh, now
-    ):
+    if fresh.previous_verifier_hash == changes["previous_verifier_hash"] and _in_grace(fresh, now):
         fresh.user = token.user
         return Verdict(Outcome.GRACE, fresh, replaced=True)
     if repair:

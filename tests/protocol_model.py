@@ -163,7 +163,10 @@ def _key(request: Request) -> tuple[int, int, int]:
 
 
 def _new_session(
-    sessions: list[Session], *, grace: tuple[int, int] | None = None, rotation: int | None = None,
+    sessions: list[Session],
+    *,
+    grace: tuple[int, int] | None = None,
+    rotation: int | None = None,
     born_with: int | None = None,
 ) -> int:
     sessions.append(Session(True, grace, rotation, born_with))
@@ -280,7 +283,9 @@ def serve(
     return done(caught)
 
 
-def _apply(jar_tok: int | None, jar_sid: int | None, response: Response) -> tuple[int | None, int | None]:
+def _apply(
+    jar_tok: int | None, jar_sid: int | None, response: Response
+) -> tuple[int | None, int | None]:
     """Return the cookie jar after ``response``."""
     if response.cookie == "new":
         jar_tok = response.new_tok
@@ -296,9 +301,7 @@ def _apply(jar_tok: int | None, jar_sid: int | None, response: Response) -> tupl
 def _collect(state: State) -> State:
     """Forget sessions nobody can present any more, and number the rest canonically."""
     order: list[int] = []
-    for sid in (
-        state.owner_sid, *(request.sid for request in state.inflight), state.thief_sid
-    ):
+    for sid in (state.owner_sid, *(request.sid for request in state.inflight), state.thief_sid):
         if sid is not None and sid not in order:
             order.append(sid)
     mapping = {old: new for new, old in enumerate(order)}

@@ -184,7 +184,7 @@ def test_a_grace_replay_gets_no_lasting_cookie_once_the_new_cookie_restores(old_
         other.get("/whoami/")
     # The owner's browser restarts and restores with the rotation's cookie.
     with at(3000):
-        assert browser(new_cookie).get("/whoami/").json()["restored"] is True
+        assert browser(str(new_cookie)).get("/whoami/").json()["restored"] is True
     with at(3100):
         other.get("/whoami/")
     assert token_cookie(other) in (None, old_cookie)

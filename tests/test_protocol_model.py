@@ -131,28 +131,33 @@ class Protocol(RuleBasedStateMachine):
 
         token = response.cookies.get("rememberme")
         if expected.cookie == "new":
-            assert token is not None and token.value, step.label
+            assert token is not None, step.label
+            assert token.value, step.label
             assert token.value not in self.cookies.values()
             assert expected.new_tok is not None
             self.cookies[expected.new_tok] = token.value
             if expected.session is None:
                 COUNTS["repairs"] += 1
         elif expected.cookie == "delete":
-            assert token is not None and token.value == "", step.label
+            assert token is not None, step.label
+            assert token.value == "", step.label
         else:
             assert token is None, step.label
 
         session = response.cookies.get("sessionid")
         if expected.session == "new":
-            assert session is not None and session.value, step.label
+            assert session is not None, step.label
+            assert session.value, step.label
             assert session.value not in self.sessions.values()
             assert expected.sid is not None
             self.sessions[expected.sid] = session.value
         elif expected.session == "delete":
-            assert session is not None and session.value == "", step.label
+            assert session is not None, step.label
+            assert session.value == "", step.label
         else:
             # Untouched, or the same session saved again.
-            assert session is None or session.value == self.sessions.get(sid), step.label
+            sent = self.sessions[sid] if sid is not None else None
+            assert session is None or session.value == sent, step.label
 
         assert len(self.thefts) - thefts == int(expected.theft), step.label
         COUNTS["thefts"] += int(expected.theft)

@@ -39,15 +39,13 @@ def attacked(client, staff_user):
     login(Client())
     login(client)
     browser = Client(enforce_csrf_checks=True)
-    browser.cookies["rememberme"] = token_cookie(client)
+    browser.cookies["rememberme"] = str(token_cookie(client))
     browser.cookies["csrftoken"] = PLANTED
     return browser
 
 
 def forged_post(browser: Client):
-    return browser.post(
-        "/accounts/devices/", {"action": "others", "csrfmiddlewaretoken": PLANTED}
-    )
+    return browser.post("/accounts/devices/", {"action": "others", "csrfmiddlewaretoken": PLANTED})
 
 
 @pytest.mark.parametrize("url", ["/accounts/login/", "/accounts/devices/", "/admin/", "/whoami/"])
@@ -70,6 +68,8 @@ def test_a_forged_post_that_restores_is_refused(attacked):
 def test_the_restored_session_posts_with_its_new_token(attacked):
     attacked.get("/accounts/devices/")
     token = attacked.cookies["csrftoken"].value
-    response = attacked.post("/accounts/devices/", {"action": "others", "csrfmiddlewaretoken": token})
+    response = attacked.post(
+        "/accounts/devices/", {"action": "others", "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
     assert RememberToken.objects.filter(revoked_at__isnull=True).count() == 1

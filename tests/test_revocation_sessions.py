@@ -15,11 +15,14 @@ import pytest
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils.module_loading import import_string
 from freezegun import freeze_time
 
+from rememberme import forget
+from rememberme.middleware import RememberMeMiddleware
 from rememberme.models import RememberToken, RevokeReason
 from tests.helpers import close_browser, login, whoami
 
@@ -203,12 +206,9 @@ def _restored_and_forgotten(how: str) -> tuple[Client, Client, RememberToken]:
         response = browser.post("/accounts/devices/", {"action": "revoke", "token": token.pk})
         assert response.status_code == 302
     else:
-        from rememberme import forget
-        from rememberme.middleware import RememberMeMiddleware
-
         # rememberme.forget() from a view of the site's own.
         request = browser.get("/whoami/").wsgi_request
-        RememberMeMiddleware(lambda r: None).process_request(request)
+        RememberMeMiddleware(lambda r: HttpResponse()).process_request(request)
         forget(request)
         request.session.save()
     token.refresh_from_db()
@@ -225,9 +225,7 @@ def _restored_and_forgotten(how: str) -> tuple[Client, Client, RememberToken]:
             id="sign-out-everywhere",
         ),
         pytest.param(
-            lambda other, user: RememberToken.objects.filter(user=user).revoke(
-                RevokeReason.ADMIN
-            ),
+            lambda other, user: RememberToken.objects.filter(user=user).revoke(RevokeReason.ADMIN),
             id="admin-revokes-all",
         ),
     ],
