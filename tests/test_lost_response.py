@@ -211,3 +211,19 @@ def test_a_grace_replay_is_theft_when_a_parallel_tab_shows_the_new_cookie(old_co
         other.get("/whoami/")
     assert token_cookie(other) in (None, old_cookie)
     assert len(thefts) == 1
+
+
+def test_a_restored_session_records_the_arrival_once_then_costs_nothing(old_cookie):
+    with at(0):
+        owner = browser(old_cookie)
+        owner.get("/whoami/")
+    with at(1), CaptureQueriesContext(connection) as first:
+        assert owner.get("/whoami/").json()["user"] == "alice"
+    token_queries = [q["sql"] for q in first.captured_queries if "remembertoken" in q["sql"]]
+    assert len(token_queries) == 1
+    assert token_queries[0].startswith("UPDATE")
+    assert RememberToken.objects.get().rotation_arrived
+    for seconds in (2, 60, 120):
+        with at(seconds), CaptureQueriesContext(connection) as later:
+            owner.get("/whoami/")
+        assert not [q for q in later.captured_queries if "remembertoken" in q["sql"]]
