@@ -207,8 +207,9 @@ def _confirm_arrival(
     request: HttpRequest, token_id: int, rotated_at: datetime.datetime, cookie: CookieValue | None
 ) -> Verdict | None:
     """
-    Record that a rotation's response arrived, shown by ``cookie``'s
-    browser; return a theft verdict if someone else rotated the token since.
+    Record that a rotation's response arrived, as this browser shows;
+    return a theft verdict if someone else rotated the token since and the
+    browser's ``cookie`` is not the newest one.
 
     Only a repair of that rotation (made for a browser whose response was
     lost) or a restore with its cookie can have rotated the token since;
@@ -217,7 +218,7 @@ def _confirm_arrival(
     older parallel response). Costs one UPDATE; a read and a verification
     only when the token was rotated since.
     """
-    if cookie is None or record_arrival(token_id, rotated_at):
+    if record_arrival(token_id, rotated_at) or cookie is None:
         return None
     token = RememberToken.objects.select_related("user").filter(pk=token_id).first()
     if token is None or token.revoked_at is not None or token.selector != cookie.selector:
@@ -268,6 +269,8 @@ def settle_rotation(
         # The browser shows another cookie than the one it was accepted
         # with: the response that replaced it arrived.
         session.pop(sessions.GRACE_KEY)
+        if cookie is None:
+            return None
         return _confirm_arrival(request, token_id, replaced_at, cookie)
     now = timezone.now()
     if now < grace_end(replaced_at):

@@ -203,11 +203,11 @@ def serve(
     def confirm(rotated: int) -> bool:
         # tokens._confirm_arrival: True when it detects theft.
         nonlocal token
-        if tok is None:
-            return False
         if token.rot == rotated or token.revoked:
             if token.rot == rotated:
                 token = token._replace(arrived=True)
+            return False
+        if tok is None:
             return False
         if tok == token.cur:
             # The browser holds the newest cookie: that rotation's arrived.
@@ -241,7 +241,7 @@ def serve(
         verifier, replaced_at = session.grace
         if tok != verifier:
             sessions[sid] = session._replace(grace=None)
-            if confirm(replaced_at):
+            if tok is not None and confirm(replaced_at):
                 sessions[sid] = sessions[sid]._replace(alive=False)
                 return done(caught)
             return done(signed)

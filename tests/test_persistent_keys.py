@@ -76,6 +76,9 @@ def test_restored_session_gets_them_back_and_nothing_else(client: Client, user: 
     session = client.session
     assert session["theme"] == "dark"
     assert "cart" not in session
+    # The restored session's first request records that the rotation's
+    # response arrived (one UPDATE, once); then nothing is written again.
+    whoami(client)
     assert token_writes(client, {"theme": "dark"}) == 0
 
 
