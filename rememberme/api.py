@@ -182,9 +182,11 @@ def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:
         token is not None
         and token.revoked_at is not None
         and sessions.linked_token_id(session) == token.pk
+        and (state is None or state.signed_in is None)
     ):
         # The session stays signed in (logout() ends it by itself), but
-        # still within reach of "sign out everywhere".
+        # still within reach of "sign out everywhere". Not after a login
+        # with a credential on this request: that session is its own.
         sessions.mark_forgotten(session, token.revoked_at)
     else:
         sessions.unlink(session)

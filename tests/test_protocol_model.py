@@ -40,7 +40,7 @@ from hypothesis.stateful import (
 from rememberme import signals
 from rememberme.models import RememberToken
 from tests import protocol_model as model
-from tests.conftest import PASSWORD, login, token_cookie
+from tests.helpers import PASSWORD, login, token_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 
 from rememberme.models import RememberToken
-from tests.conftest import login, token_cookie
+from tests.helpers import login, token_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -243,3 +243,16 @@ def test_a_forgotten_browser_is_still_signed_out_everywhere(user, settings, how,
         clock.tick(INTERVAL + 1)
         assert whoami(copy)["user"] is None
         assert whoami(browser)["user"] is None
+
+
+def test_a_password_login_without_remember_me_is_not_a_forgotten_token_session(user, settings):
+    settings.REMEMBERME_REVALIDATE_INTERVAL = INTERVAL
+    with freeze_time("2026-05-01 08:00:00") as clock:
+        browser, _token = remembered_client()
+        close_browser(browser)
+        assert whoami(browser) == {"user": "alice", "restored": True}
+        # The restored user signs in again with the password, box unticked.
+        assert login(browser, remember=False).status_code == 302
+        RememberToken.objects.filter(user=user).revoke(RevokeReason.ADMIN)
+        clock.tick(INTERVAL + 1)
+        assert whoami(browser)["user"] == "alice"
