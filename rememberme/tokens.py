@@ -220,8 +220,10 @@ def _confirm_arrival(
     """
     if record_arrival(token_id, rotated_at) or cookie is None:
         return None
-    token = RememberToken.objects.select_related("user").filter(pk=token_id).first()
-    if token is None or token.revoked_at is not None or token.selector != cookie.selector:
+    # By the cookie's selector digest too: a cookie of another series
+    # (None here) says nothing about this one.
+    token = RememberToken.objects.select_related("user").filter(pk=token_id).find(cookie.selector)
+    if token is None or token.revoked_at is not None:
         return None
     if verify_verifier(token.verifier_hash, cookie.verifier):
         # The browser holds the newest cookie: that rotation's arrived.
@@ -356,7 +358,7 @@ def _rotate(
     if fresh is None or fresh.revoked_at is not None:
         return Verdict(Outcome.INVALID, token)
     if fresh.previous_verifier_hash == changes["previous_verifier_hash"] and _in_grace(fresh, now):
-        fresh.user = token.user
+        fresh.user, fresh.selector = token.user, token.selector
         return Verdict(Outcome.GRACE, fresh, replaced=True)
     if repair:
         # Its arrival recorded, or rotated by someone holding a newer cookie.

@@ -227,3 +227,27 @@ def test_a_restored_session_records_the_arrival_once_then_costs_nothing(old_cook
         with at(seconds), CaptureQueriesContext(connection) as later:
             owner.get("/whoami/")
         assert not [q for q in later.captured_queries if "remembertoken" in q["sql"]]
+
+
+def test_a_repair_made_for_a_copy_is_theft_once_the_owner_uses_its_session(old_cookie, thefts):
+    # The owner restores and gets the new cookie, then stays idle.
+    with at(0):
+        owner = browser(old_cookie)
+        owner.get("/whoami/")
+    assert token_cookie(owner) not in (None, old_cookie)
+    # A copy of the old cookie is accepted in the window, and after it,
+    # nothing having shown the owner's arrival yet, is repaired.
+    with at(5):
+        other = browser(old_cookie)
+        other.get("/whoami/")
+    with at(40):
+        repaired = other.get("/whoami/")
+    copy_cookie = repaired.cookies["rememberme"].value
+    assert copy_cookie not in ("", old_cookie)
+    # The owner's session, with the rotation's cookie of the same series,
+    # shows that the repair was not made for it: theft.
+    with at(45):
+        assert owner.get("/whoami/").json()["user"] is None
+    assert len(thefts) == 1
+    with at(4000):
+        assert browser(copy_cookie).get("/whoami/").json()["user"] is None
