@@ -198,9 +198,11 @@ def record_arrival(token_id: int, rotated_at: datetime.datetime) -> bool:
         pk=token_id, rotated_at=rotated_at, rotation_arrived=False
     ).update(rotation_arrived=True):
         return True
-    return not RememberToken.objects.filter(
-        pk=token_id, rotated_at__gt=rotated_at, revoked_at__isnull=True
-    ).exists()
+    return (
+        not RememberToken.objects.for_write()
+        .filter(pk=token_id, rotated_at__gt=rotated_at, revoked_at__isnull=True)
+        .exists()
+    )
 
 
 def _confirm_arrival(
@@ -222,7 +224,12 @@ def _confirm_arrival(
         return None
     # By the cookie's selector digest too: a cookie of another series
     # (None here) says nothing about this one.
-    token = RememberToken.objects.select_related("user").filter(pk=token_id).find(cookie.selector)
+    token = (
+        RememberToken.objects.for_write()
+        .select_related("user")
+        .filter(pk=token_id)
+        .find(cookie.selector)
+    )
     if token is None or token.revoked_at is not None:
         return None
     if verify_verifier(token.verifier_hash, cookie.verifier):
