@@ -6,7 +6,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
-from . import checks
+from . import checks, signals
 
 
 class RememberMeConfig(AppConfig):
@@ -17,7 +17,7 @@ class RememberMeConfig(AppConfig):
     def ready(self) -> None:
         # These use the models (directly or through django.contrib.auth's
         # views), which cannot be imported before the app registry is ready.
-        from . import freshness, lockout, receivers
+        from . import freshness, lockout, notices, notifications, receivers
 
         checks.register()
         if apps.is_installed("user_sessions"):
@@ -39,4 +39,15 @@ class RememberMeConfig(AppConfig):
             receivers.track_password_change,
             sender=user_model,
             dispatch_uid="rememberme.password_change",
+        )
+        # Why a session ended, for the next page; e-mails, when opted in.
+        signals.theft_detected.connect(notices.note_theft, dispatch_uid="rememberme.notice_theft")
+        signals.session_ended.connect(
+            notices.note_session_ended, dispatch_uid="rememberme.notice_session_ended"
+        )
+        signals.theft_detected.connect(
+            notifications.notify_theft, dispatch_uid="rememberme.notify_theft"
+        )
+        signals.token_issued.connect(
+            notifications.notify_new_browser, dispatch_uid="rememberme.notify_new_browser"
         )

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULT_POLICY, app_settings
+from .conf import DEFAULT_POLICY, NOTIFY_EVENTS, app_settings
 from .policy import get_policy
 
 __all__ = ["register"]
@@ -160,6 +160,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors.extend(_check_argon2_params())
     errors.extend(_check_policy())
     errors.extend(_check_persistent_keys())
+    errors.extend(_check_notify_email())
     return errors
 
 
@@ -213,6 +214,27 @@ def _check_proof_keys(keys: Sequence[str]) -> list[Any]:
             "the second factor across a restore.",
             id="rememberme.E018",
         )
+    ]
+
+
+def _check_notify_email() -> list[Any]:
+    try:
+        events = app_settings.NOTIFY_EMAIL
+    except ImproperlyConfigured as exc:
+        unknown = [str(exc)]
+    else:
+        unknown = [
+            f"REMEMBERME_NOTIFY_EMAIL has an unknown event {event!r}."
+            for event in events
+            if event not in NOTIFY_EVENTS
+        ]
+    return [
+        checks.Error(
+            message,
+            hint=f"Use any of {', '.join(map(repr, NOTIFY_EVENTS))}, e.g. ('theft',).",
+            id="rememberme.E025",
+        )
+        for message in unknown
     ]
 
 

@@ -17,9 +17,12 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
-__all__ = ["DEFAULT_POLICY", "app_settings", "to_timedelta"]
+__all__ = ["DEFAULT_POLICY", "NOTIFY_EVENTS", "app_settings", "to_timedelta"]
 
 DEFAULT_POLICY = "rememberme.policy.RememberMePolicy"
+
+#: What ``REMEMBERME_NOTIFY_EMAIL`` may hold: the events users are told of.
+NOTIFY_EVENTS = ("theft", "new_browser")
 
 # The defaults of the settings that the system checks validate as the
 # project wrote them (see Settings.configured()).
@@ -122,6 +125,17 @@ class Settings:
     @property
     def PERSISTENT_SESSION_KEYS(self) -> tuple[str, ...]:
         return tuple(self.configured("REMEMBERME_PERSISTENT_SESSION_KEYS"))
+
+    @property
+    def NOTIFY_EMAIL(self) -> tuple[str, ...]:
+        # Opt-in e-mails to the user, any of NOTIFY_EVENTS; checks.py reports
+        # unknown names, notifications.py sends them.
+        value = _read("REMEMBERME_NOTIFY_EMAIL", ())
+        if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+            raise ImproperlyConfigured(
+                f"REMEMBERME_NOTIFY_EMAIL must be a list or tuple of event names, not {value!r}."
+            )
+        return tuple(value)
 
     @property
     def COOKIE_SECURE(self) -> bool:

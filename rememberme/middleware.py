@@ -24,7 +24,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.views.debug import SafeExceptionReporterFilter
 
-from . import csrf, expiry, secondfactor, sessions, signals
+from . import csrf, expiry, notices, secondfactor, sessions, signals
 from .api import remember
 from .conf import app_settings
 from .models import RememberToken, RevokeReason
@@ -321,6 +321,11 @@ class RememberMeMiddleware:
             state.set_cookie(verdict.new_value, verdict.token.expires_at)
         elif verdict.outcome is Outcome.THEFT:
             self._end_session(request, state, verdict.token)
+
+    def process_view(self, request: HttpRequest, *args: Any) -> None:
+        # Runs once every middleware has seen the request, so the message
+        # storage exists: why a session ended this request reaches the page.
+        notices.deliver(request)
 
     # The response ------------------------------------------------------
 

@@ -1,0 +1,22 @@
+"""
+Template context for sites without ``django.contrib.messages``.
+
+Add ``"rememberme.context_processors.signed_out"`` to the template engine's
+``context_processors`` to get ``rememberme_signed_out``: why the user was just
+signed out (``.reason`` is ``"theft"``, ``"revoked"`` or ``"expired"``; the
+text to show is ``.message``), or ``None``. With the messages framework
+installed the same text arrives as a message instead.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from .notices import SignedOut, pop_notice
+
+__all__ = ["signed_out"]
+
+
+def signed_out(request: HttpRequest) -> dict[str, SignedOut | None]:
+    """Return ``rememberme_signed_out``, shown once."""
+    return {"rememberme_signed_out": pop_notice(request)}

@@ -1,0 +1,116 @@
+"""
+E-mails to the user on the events named in ``REMEMBERME_NOTIFY_EMAIL``.
+
+``"theft"``: a replaced cookie was presented and every remembered browser of
+the user was signed out. ``"new_browser"``: a browser that did not hold one
+of the user's tokens was just remembered.
+
+The mail is rendered during the request (its language, its host) and sent
+through Django's mail API once the transaction that recorded the event
+commits, on the database that writes tokens: a rolled-back sign-in sends
+nothing. A failing mail server never fails the request; the error is logged
+on the ``rememberme`` logger. Other channels (chat, SMS) use the same
+signals: see docs/howto/notifications.rst.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.mail import send_mail
+from django.db import router, transaction
+from django.http import HttpRequest
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from .conf import app_settings
+from .models import RememberToken
+from .state import find_state
+from .useragents import describe
+
+__all__ = ["notify_new_browser", "notify_theft", "send_notification"]
+
+logger = logging.getLogger("rememberme")
+
+
+def notify_theft(
+    sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any
+) -> None:
+    """Receiver of ``theft_detected``."""
+    if "theft" in app_settings.NOTIFY_EMAIL and user is not None:
+        send_notification("theft", user, kwargs.get("token"), request)
+
+
+def notify_new_browser(
+    sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any
+) -> None:
+    """Receiver of ``token_issued``: skip a browser that already held one of the user's tokens."""
+    if "new_browser" not in app_settings.NOTIFY_EMAIL or user is None:
+        return
+    state = find_state(request) if request is not None else None
+    cookie = state.cookie if state is not None else None
+    if (
+        cookie is not None
+        and RememberToken.objects.filter(selector=cookie.selector, user_id=user.pk).exists()
+    ):
+        # Signing in again, or re-remembered after a password change.
+        return
+    send_notification("new_browser", user, kwargs.get("token"), request)
+
+
+def _context(user: Any, token: RememberToken | None, request: HttpRequest | None) -> dict[str, Any]:
+    devices_url = None
+    site_name = None
+    if request is not None:
+        site_name = request.get_host()
+        try:
+            devices_url = request.build_absolute_uri(reverse("rememberme:devices"))
+        except NoReverseMatch:
+            devices_url = None
+    return {
+        "user": user,
+        "token": token,
+        "device": describe(token.user_agent if token is not None else ""),
+        "ip_address": token.ip_address if token is not None else None,
+        "when": timezone.now(),
+        "site_name": site_name,
+        "devices_url": devices_url,
+    }
+
+
+def send_notification(
+    event: str, user: Any, token: RememberToken | None, request: HttpRequest | None
+) -> None:
+    """
+    Render ``rememberme/email/<event>_subject.txt``, ``_body.txt`` and, if it
+    exists, ``_body.html``, and mail them to the user after commit.
+    """
+    address = getattr(user, user.get_email_field_name(), "")
+    if not address:
+        return
+    try:
+        context = _context(user, token, request)
+        prefix = f"rememberme/email/{event}"
+        subject = " ".join(render_to_string(f"{prefix}_subject.txt", context, request).split())
+        body = render_to_string(f"{prefix}_body.txt", context, request)
+        try:
+            html = render_to_string(f"{prefix}_body.html", context, request)
+        except TemplateDoesNotExist:
+            html = None
+    # A notification is a courtesy: no template error may cost the user the
+    # request that triggered it (a sign-in, or the theft rule's response).
+    except Exception:
+        logger.exception("Could not render the %r notification for user %s.", event, user.pk)
+        return
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, None, [address], html_message=html)
+        # Mail backends raise anything from SMTPException to OSError.
+        except Exception:
+            logger.exception("Could not send the %r notification to user %s.", event, user.pk)
+
+    transaction.on_commit(send, using=router.db_for_write(RememberToken))
