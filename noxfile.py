@@ -239,3 +239,10 @@ def demo(session: nox.Session) -> None:
         flush=True,
     )
     session.run("python", manage, "runserver", "127.0.0.1:8000", *session.posargs)
+
+
+@nox.session(python=None)
+def screenshots(session: nox.Session) -> None:
+    """Retake docs/_static/screenshots/*.png from the demo site in Chromium."""
+    install(session, "browser")
+    session.run("python", "example/screenshots.py", *session.posargs)

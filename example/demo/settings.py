@@ -1,5 +1,6 @@
 """Settings of the demo site: django-rememberme installed as the README says."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,13 +37,16 @@ ROOT_URLCONF = "demo.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The demo's own rememberme/base.html (it extends the bundled one) puts
+        # the state of the session in every page's header.
+        "DIRS": [BASE_DIR / "demo" / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo.context.session_state",
             ]
         },
     }
@@ -51,7 +55,13 @@ TEMPLATES = [
 WSGI_APPLICATION = "demo.wsgi.application"
 ASGI_APPLICATION = "demo.asgi.application"
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+# DEMO_DATABASE: another SQLite file (example/screenshots.py uses a throwaway one).
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DEMO_DATABASE", BASE_DIR / "db.sqlite3"),
+    }
+}
 
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -68,12 +78,20 @@ LOGOUT_REDIRECT_URL = "home"
 REMEMBERME_SESSION_AGE = timedelta(minutes=10)
 REMEMBERME_TOKEN_AGE = timedelta(days=14)
 REMEMBERME_PERSISTENT_SESSION_KEYS = ("theme",)
+# A revocation from the admin ends this browser's session within seconds.
+REMEMBERME_REVALIDATE_INTERVAL = 10
+# Mails (theft, a new browser) are printed in the server's console.
+REMEMBERME_NOTIFY_EMAIL = ("theft", "new_browser")
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # Keep the token cookie out of every error report (see docs/threat-model.rst).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "rememberme.debug.RememberMeExceptionReporterFilter"
 
+# disable_existing_loggers=False keeps Django's own loggers, among them
+# django.server, which prints runserver's request lines.
 LOGGING = {
     "version": 1,
+    "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"rememberme": {"handlers": ["console"], "level": "INFO"}},
 }

@@ -4,24 +4,11 @@ from django.views.decorators.http import require_POST
 
 import rememberme
 from rememberme.decorators import fresh_login_required
-from rememberme.state import find_state
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    state = find_state(request)
-    return render(
-        request,
-        "demo/home.html",
-        {
-            "restored": bool(state and state.restored),
-            "remembered": "_rememberme_token" in request.session,
-            "session_expiry": request.session.get_expiry_date()
-            if request.user.is_authenticated
-            else None,
-            "at_browser_close": request.session.get_expire_at_browser_close(),
-            "theme": request.session.get("theme", "light"),
-        },
-    )
+    """The guided tour; the session's state comes from demo.context."""
+    return render(request, "demo/home.html", {"theme": request.session.get("theme", "light")})
 
 
 @require_POST

@@ -1,0 +1,35 @@
+"""The state of the current session, shown in the header of every demo page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from rememberme.api import this_browsers_token
+from rememberme.sessions import linked_token_id
+from rememberme.state import find_state
+
+
+def session_state(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"demo": {"signed_in": False}}
+    state = find_state(request)
+    session = request.session
+    token = this_browsers_token(request)
+    if state is not None and state.restored:
+        how = "restored"
+    elif linked_token_id(session) is not None:
+        how = "remembered"
+    else:
+        how = "password"
+    return {
+        "demo": {
+            "signed_in": True,
+            "how": how,
+            "at_browser_close": session.get_expire_at_browser_close(),
+            "session_ends": session.get_expiry_date(),
+            "token": token if token is not None and token.revoked_at is None else None,
+        }
+    }

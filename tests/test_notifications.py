@@ -1,0 +1,155 @@
+"""REMEMBERME_NOTIFY_EMAIL: e-mails on theft and on a newly remembered browser."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+import pytest
+from django.contrib.auth import login as django_login
+from django.contrib.auth.models import AnonymousUser
+from django.core import mail
+from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.test import Client, RequestFactory
+from freezegun import freeze_time
+
+from rememberme import api
+from rememberme.conf import app_settings
+from rememberme.middleware import RememberMeMiddleware
+from tests.conftest import login, token_cookie
+
+# Real transactions: mails leave on commit.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T0 = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+
+
+class FailingBackend:
+    """A mail backend whose server is down."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def send_messages(self, messages: Any) -> int:
+        raise ConnectionRefusedError("mail server down")
+
+
+@pytest.fixture(autouse=True)
+def _locmem(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def steal(user: Any) -> Client:
+    """Replay a replaced cookie after the grace window: theft."""
+    owner = Client()
+    with freeze_time(T0):
+        login(owner)
+    stolen = token_cookie(owner)
+    with freeze_time(T0 + datetime.timedelta(minutes=10)):
+        restored = Client()
+        restored.cookies["rememberme"] = stolen
+        restored.get("/whoami/")
+    thief = Client()
+    thief.cookies["rememberme"] = stolen
+    with freeze_time(T0 + datetime.timedelta(minutes=11)):
+        assert thief.get("/whoami/").json()["user"] is None
+    return thief
+
+
+def test_nothing_is_sent_by_default(user):
+    steal(user)
+    assert mail.outbox == []
+
+
+def test_theft_mails_the_user(user, settings):
+    settings.REMEMBERME_NOTIFY_EMAIL = ("theft",)
+    mail.outbox.clear()
+    steal(user)
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["alice@example.com"]
+    assert message.subject == "You were signed out of every browser (testserver)"
+    assert "every browser that remembered you has been signed out" in message.body
+    assert "http://testserver/accounts/devices/" in message.body
+    # Nothing secret in it.
+    assert "verifier" not in message.body
+
+
+def test_new_browser_mails_the_user_once_per_browser(user, settings):
+    settings.REMEMBERME_NOTIFY_EMAIL = ["new_browser"]
+    browser = Client(HTTP_USER_AGENT=FIREFOX)
+    login(browser)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "A new browser remembers you: Firefox 121 on Linux"
+    assert "Firefox 121 · Linux" in mail.outbox[0].body
+    # The same browser signing in again, still holding its cookie: no mail.
+    login(browser)
+    assert len(mail.outbox) == 1
+    # An unremembered login: no mail.
+    login(Client(), remember=False)
+    assert len(mail.outbox) == 1
+
+
+def test_a_user_without_an_address_gets_nothing(user, settings):
+    settings.REMEMBERME_NOTIFY_EMAIL = ("new_browser", "theft")
+    user.email = ""
+    user.save()
+    login(Client())
+    assert mail.outbox == []
+
+
+def test_html_template_is_optional_and_used_when_present(user, settings, tmp_path):
+    settings.REMEMBERME_NOTIFY_EMAIL = ("new_browser",)
+    folder = tmp_path / "rememberme" / "email"
+    folder.mkdir(parents=True)
+    (folder / "new_browser_body.html").write_text("<p>{{ device.browser }}</p>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    login(Client(HTTP_USER_AGENT=FIREFOX))
+    assert mail.outbox[0].alternatives[0][0] == "<p>Firefox 121</p>"
+
+
+def test_a_failing_mail_server_does_not_fail_the_request(user, settings, caplog):
+    settings.REMEMBERME_NOTIFY_EMAIL = ("new_browser",)
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+    client = Client()
+    with caplog.at_level(logging.ERROR, logger="rememberme"):
+        response = login(client)
+    assert response.status_code == 302
+    assert token_cookie(client) is not None
+    assert any("Could not send" in record.getMessage() for record in caplog.records)
+
+
+def test_a_rolled_back_transaction_sends_nothing(user, settings):
+    settings.REMEMBERME_NOTIFY_EMAIL = ("new_browser",)
+    request = RequestFactory().get("/")
+    RememberMeMiddleware(lambda r: None).process_request(request)
+    request.session = Client().session
+    request.user = AnonymousUser()
+    django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        api.remember(request)
+        raise RuntimeError("the sign-in fails after the token was issued")
+    assert mail.outbox == []
+    with transaction.atomic():
+        api.remember(request)
+        assert mail.outbox == []  # not before the commit
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("value", ["theft", 1, None])
+def test_the_setting_must_be_a_list(settings, value):
+    settings.REMEMBERME_NOTIFY_EMAIL = value
+    with pytest.raises(ImproperlyConfigured, match="REMEMBERME_NOTIFY_EMAIL"):
+        app_settings.NOTIFY_EMAIL
+    assert [e.id for e in run_checks() if e.id == "rememberme.E025"] == ["rememberme.E025"]
+
+
+def test_an_unknown_event_is_reported_by_the_checks(settings):
+    settings.REMEMBERME_NOTIFY_EMAIL = ("theft", "login")
+    errors = [e for e in run_checks() if e.id == "rememberme.E025"]
+    assert len(errors) == 1
+    assert "'login'" in errors[0].msg
