@@ -120,7 +120,7 @@ class Browser:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(self.base + path, data=body)
         request.add_header("Referer", self.base + path)
-        with self.opener.open(request, timeout=30) as response:  # noqa: S310
+        with self.opener.open(request, timeout=30) as response:
             return response.geturl(), response.read().decode()
 
     def close(self) -> None:
@@ -226,7 +226,7 @@ def replay(workdir: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                urllib.request.urlopen(base + "/accounts/login/", timeout=2)  # noqa: S310
+                urllib.request.urlopen(base + "/accounts/login/", timeout=2)
                 break
             except OSError:
                 time.sleep(0.2)

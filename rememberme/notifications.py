@@ -61,7 +61,9 @@ def notify_new_browser(
     send_notification("new_browser", user, kwargs.get("token"), request)
 
 
-def _context(user: Any, token: RememberToken | None, request: HttpRequest | None) -> dict[str, Any]:
+def _context(
+    user: Any, token: RememberToken | None, request: HttpRequest | None
+) -> dict[str, Any]:
     devices_url = None
     site_name = None
     if request is not None:

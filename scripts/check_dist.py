@@ -15,13 +15,30 @@ REQUIRED = [
 ]
 REQUIRED_GLOBS = [
     "rememberme/static/rememberme/*.js",
+    "rememberme/static/rememberme/*.css",
+    "rememberme/templates/rememberme/email/*.txt",
     "rememberme/locale/*/LC_MESSAGES/django.po",
     "rememberme/locale/*/LC_MESSAGES/django.mo",
 ]
 
 
-def check(names: list[str], label: str) -> list[str]:
-    problems = [f"{label}: missing {path}" for path in REQUIRED if path not in names]
+# The sdist is a source release whose tests run (.ci/sdist.sh runs them).
+SDIST_REQUIRED = [
+    "CHANGELOG.rst",
+    "MANIFEST.in",
+    "tests/__init__.py",
+    "tests/conftest.py",
+    "tests/settings.py",
+    "tests/urls.py",
+    "tests/engines.py",
+    "tests/browser/conftest.py",
+    "docs/conf.py",
+    "docs/changelog.rst",
+]
+
+
+def check(names: list[str], label: str, required: list[str] = REQUIRED) -> list[str]:
+    problems = [f"{label}: missing {path}" for path in required if path not in names]
     for pattern in REQUIRED_GLOBS:
         if not any(Path(name).match(pattern) for name in names):
             problems.append(f"{label}: nothing matches {pattern}")
@@ -40,7 +57,7 @@ def main(folder: str) -> None:
     with tarfile.open(sdists[-1]) as sdist:
         # Strip the "django_rememberme-X.Y/" prefix.
         names = [name.split("/", 1)[1] for name in sdist.getnames() if "/" in name]
-        problems += check(names, sdists[-1].name)
+        problems += check(names, sdists[-1].name, REQUIRED + SDIST_REQUIRED)
     if problems:
         raise SystemExit("\n".join(problems))
     print(f"{wheels[-1].name} and {sdists[-1].name} carry every data file.")

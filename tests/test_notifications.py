@@ -12,7 +12,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from freezegun import freeze_time
 
@@ -49,6 +51,7 @@ def steal(user: Any) -> Client:
     with freeze_time(T0):
         login(owner)
     stolen = token_cookie(owner)
+    assert stolen is not None
     with freeze_time(T0 + datetime.timedelta(minutes=10)):
         restored = Client()
         restored.cookies["rememberme"] = stolen
@@ -109,7 +112,9 @@ def test_html_template_is_optional_and_used_when_present(user, settings, tmp_pat
     (folder / "new_browser_body.html").write_text("<p>{{ device.browser }}</p>")
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
     login(Client(HTTP_USER_AGENT=FIREFOX))
-    assert mail.outbox[0].alternatives[0][0] == "<p>Firefox 121</p>"
+    message = mail.outbox[0]
+    assert isinstance(message, EmailMultiAlternatives)
+    assert message.alternatives[0][0] == "<p>Firefox 121</p>"
 
 
 def test_a_failing_mail_server_does_not_fail_the_request(user, settings, caplog):
@@ -126,13 +131,18 @@ def test_a_failing_mail_server_does_not_fail_the_request(user, settings, caplog)
 def test_a_rolled_back_transaction_sends_nothing(user, settings):
     settings.REMEMBERME_NOTIFY_EMAIL = ("new_browser",)
     request = RequestFactory().get("/")
-    RememberMeMiddleware(lambda r: None).process_request(request)
+    RememberMeMiddleware(HttpResponse).process_request(request)
     request.session = Client().session
     request.user = AnonymousUser()
     django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    with pytest.raises(RuntimeError), transaction.atomic():
-        api.remember(request)
-        raise RuntimeError("the sign-in fails after the token was issued")
+
+    def fail_after_issuing() -> None:
+        with transaction.atomic():
+            api.remember(request)
+            raise RuntimeError("the sign-in fails after the token was issued")
+
+    with pytest.raises(RuntimeError):
+        fail_after_issuing()
     assert mail.outbox == []
     with transaction.atomic():
         api.remember(request)

@@ -28,9 +28,9 @@ JUST_NOW = datetime.timedelta(minutes=1)
 
 @register.simple_tag
 def moment(value: datetime.datetime | None) -> SafeString | str:
-    """Return ``value`` as a relative ``<time>`` element, "–" for ``None``."""
+    """Return ``value`` as a relative ``<time>`` element, a dash for ``None``."""
     if value is None:
-        return "–"
+        return "\N{EN DASH}"
     now = timezone.now()
     if abs(now - value) < JUST_NOW:
         text = _("just now")
