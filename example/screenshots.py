@@ -128,9 +128,13 @@ def shoot(base: str, env: dict[str, str]) -> None:
         )
         page = context.new_page()
         page.goto(base + "/accounts/login/")
+        font = page.evaluate("getComputedStyle(document.body).fontFamily")
+        assert "system-ui" in font, f"rememberme.css not applied (font {font!r})"
         page.fill("#id_username", USER)
         page.check("#id_remember_me")
         page.focus("#id_password")
+        ring = page.eval_on_selector("#id_password", "e => getComputedStyle(e).boxShadow")
+        assert ring != "none", "no visible focus ring on the password field"
         page.screenshot(path=str(OUT / "login.png"))
 
         page.fill("#id_password", PASSWORD)
@@ -150,6 +154,8 @@ def shoot(base: str, env: dict[str, str]) -> None:
         mobile = phone.new_page()
         sign_in(mobile, base)
         mobile.goto(base + "/accounts/devices/")
+        overflow = mobile.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the devices page is {overflow}px wider than a phone"
         mobile.screenshot(path=str(OUT / "devices-mobile.png"), full_page=True)
         browser.close()
 

@@ -73,9 +73,12 @@ LOGIN_URL = "rememberme:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Short sessions make the remember-me restore easy to see: the session
-# lasts ten minutes of inactivity; the token keeps you signed in for days.
-REMEMBERME_SESSION_AGE = timedelta(minutes=10)
+# Short sessions make the remember-me restore easy to see: every session
+# ends when the browser closes (its cookie has no expiry) and, on the
+# server, ten minutes after it was last saved; the token keeps you signed
+# in for days.
+REMEMBERME_SESSION_AGE = 0
+SESSION_COOKIE_AGE = 600
 REMEMBERME_TOKEN_AGE = timedelta(days=14)
 REMEMBERME_PERSISTENT_SESSION_KEYS = ("theme",)
 # A revocation from the admin ends this browser's session within seconds.
