@@ -61,6 +61,11 @@ for token in RememberToken.objects.all():
                 ip_address="203.0.113.%d" % (7 if marker == "Firefox" else 42),
             )
 """
+REVOKE_PHONE = """
+from rememberme.models import RememberToken
+for token in RememberToken.objects.active().filter(user_agent__contains="iPhone"):
+    token.revoke("admin")
+"""
 
 
 def free_port() -> int:
@@ -157,6 +162,14 @@ def shoot(base: str, env: dict[str, str]) -> None:
         overflow = mobile.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the devices page is {overflow}px wider than a phone"
         mobile.screenshot(path=str(OUT / "devices-mobile.png"), full_page=True)
+
+        # An administrator revokes the phone's token: within the demo's
+        # revalidation interval its next page signs it out and says why.
+        manage("shell", "-c", REVOKE_PHONE, env=env)
+        time.sleep(11)
+        mobile.goto(base + "/accounts/devices/")
+        assert "by an administrator" in mobile.content(), "no sign-out reason shown"
+        mobile.screenshot(path=str(OUT / "signed-out-mobile.png"))
         browser.close()
 
 

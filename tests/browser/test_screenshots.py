@@ -33,3 +33,4 @@ def test_screenshots_are_taken(tmp_path):
     assert png_size(tmp_path / "devices.png")[0] == 1040
     assert png_size(tmp_path / "tour.png")[0] == 1040
     assert png_size(tmp_path / "devices-mobile.png")[0] == 390
+    assert png_size(tmp_path / "signed-out-mobile.png") == (390, 800)
