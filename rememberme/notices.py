@@ -28,7 +28,7 @@ from .models import RevokeReason
 __all__ = ["SignedOut", "deliver", "note_session_ended", "note_theft", "pop_notice"]
 
 _PENDING = "_rememberme_signed_out"  # request attribute
-SESSION_KEY = "_rememberme_signed_out"
+NOTICE_SESSION_KEY = "_rememberme_signed_out"
 
 # The most alarming reason wins when several arrive on one request (a theft
 # is also reported as the end of the session it interrupted).
@@ -114,11 +114,11 @@ def deliver(request: HttpRequest) -> None:
         return
     session = getattr(request, "session", None)
     if session is not None:
-        session[SESSION_KEY] = reason
+        session[NOTICE_SESSION_KEY] = reason
 
 
 def pop_notice(request: HttpRequest) -> SignedOut | None:
     """Return, once, the note kept for a site without the messages framework."""
     session = getattr(request, "session", None)
-    reason = session.pop(SESSION_KEY, None) if session is not None else None
+    reason = session.pop(NOTICE_SESSION_KEY, None) if session is not None else None
     return _message(reason) if reason in _RANK else None
