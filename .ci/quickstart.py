@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -120,8 +121,12 @@ class Browser:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(self.base + path, data=body)
         request.add_header("Referer", self.base + path)
-        with self.opener.open(request, timeout=30) as response:
-            return response.geturl(), response.read().decode()
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.geturl(), response.read().decode()
+        except urllib.error.HTTPError as error:
+            fail(f"{error.geturl()} answered {error.code} {error.reason}")
+            raise
 
     def close(self) -> None:
         """Drop the session cookies (no expiry), keep the persistent ones."""
@@ -224,7 +229,9 @@ def replay(workdir: Path) -> None:
     server = subprocess.Popen(command, cwd=cwd, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(150):
+            if server.poll() is not None:
+                fail(f"runserver exited with {server.returncode}")
             try:
                 urllib.request.urlopen(base + "/accounts/login/", timeout=2)
                 break
