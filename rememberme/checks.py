@@ -231,7 +231,8 @@ def _check_notify_email() -> list[Any]:
     return [
         checks.Error(
             message,
-            hint=f"Use any of {', '.join(map(repr, NOTIFY_EVENTS))}, e.g. ('theft',).",
+            hint=f"Use any of {', '.join(map(repr, NOTIFY_EVENTS))}; for one, write "
+            "('theft',) with the comma.",
             id="rememberme.E025",
         )
         for message in unknown

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import router, transaction
 from django.http import HttpRequest
@@ -36,11 +37,20 @@ __all__ = ["notify_new_browser", "notify_theft", "send_notification"]
 logger = logging.getLogger("rememberme")
 
 
+def _enabled(event: str) -> bool:
+    try:
+        return event in app_settings.NOTIFY_EMAIL
+    except ImproperlyConfigured:
+        # Reported by the system check rememberme.E025; a courtesy mail is
+        # no reason to fail the sign-in or the theft rule's response.
+        return False
+
+
 def notify_theft(
     sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any
 ) -> None:
     """Receiver of ``theft_detected``."""
-    if "theft" in app_settings.NOTIFY_EMAIL and user is not None:
+    if _enabled("theft") and user is not None:
         send_notification("theft", user, kwargs.get("token"), request)
 
 
@@ -48,7 +58,7 @@ def notify_new_browser(
     sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any
 ) -> None:
     """Receiver of ``token_issued``: skip a browser that already held one of the user's tokens."""
-    if "new_browser" not in app_settings.NOTIFY_EMAIL or user is None:
+    if not _enabled("new_browser") or user is None:
         return
     state = find_state(request) if request is not None else None
     cookie = state.cookie if state is not None else None

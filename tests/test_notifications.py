@@ -158,6 +158,14 @@ def test_the_setting_must_be_a_list(settings, value):
     assert [e.id for e in run_checks() if e.id == "rememberme.E025"] == ["rememberme.E025"]
 
 
+def test_a_misconfigured_setting_does_not_fail_the_sign_in(user, settings):
+    settings.REMEMBERME_NOTIFY_EMAIL = "new_browser"
+    client = Client()
+    assert login(client).status_code == 302
+    assert token_cookie(client) is not None
+    assert mail.outbox == []
+
+
 def test_an_unknown_event_is_reported_by_the_checks(settings):
     settings.REMEMBERME_NOTIFY_EMAIL = ("theft", "login")
     errors = [e for e in run_checks() if e.id == "rememberme.E025"]
