@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import re
+from pathlib import Path
 
 import pytest
 from django.template import Context, Template
 from django.test import Client
 from freezegun import freeze_time
 
+import rememberme
 from rememberme.models import RememberToken
 from tests.conftest import login
 
@@ -96,3 +98,38 @@ def test_moment_without_a_date_and_without_time_zones(settings):
             value=T0.replace(tzinfo=None) - datetime.timedelta(hours=1),
         )
     assert html.endswith(">1\xa0hour ago</time>")
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_default_colours_meet_wcag_aa():
+    css = (Path(rememberme.__file__).parent / "static/rememberme/rememberme.css").read_text()
+    colour = dict(re.findall(r"--rm-([\w-]+):\s*(#[0-9a-f]{6});", css))
+    text_pairs = [
+        ("text", "bg"),
+        ("text", "surface"),
+        ("muted", "bg"),
+        ("muted", "surface"),
+        ("accent", "surface"),
+        ("accent", "bg"),
+        ("accent-text", "accent"),
+        ("danger", "surface"),
+        ("ok-text", "ok-bg"),
+        ("warn-text", "warn-bg"),
+        ("info-text", "info-bg"),
+    ]
+    for fg, bg in text_pairs:
+        assert contrast(colour[fg], colour[bg]) >= 4.5, (fg, bg)
+    # Input borders and the focus ring: 3:1 against the surface (WCAG 1.4.11).
+    assert contrast(colour["border"], colour["surface"]) >= 3
+    assert contrast(colour["accent"], colour["surface"]) >= 3
