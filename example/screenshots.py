@@ -132,6 +132,11 @@ def shoot(base: str, env: dict[str, str]) -> None:
             user_agent=CHROME_MAC, viewport={"width": 1040, "height": 640}, device_scale_factor=1
         )
         page = context.new_page()
+        page.goto(base + "/")
+        colours = page.eval_on_selector(
+            "a.rm-button", "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]"
+        )
+        assert colours[0] != colours[1], f"a link styled as a button is unreadable: {colours}"
         page.goto(base + "/accounts/login/")
         font = page.evaluate("getComputedStyle(document.body).fontFamily")
         assert "system-ui" in font, f"rememberme.css not applied (font {font!r})"

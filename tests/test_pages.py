@@ -112,21 +112,36 @@ def contrast(first: str, second: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-def test_default_colours_meet_wcag_aa():
-    css = (Path(rememberme.__file__).parent / "static/rememberme/rememberme.css").read_text()
-    colour = dict(re.findall(r"--rm-([\w-]+):\s*(#[0-9a-f]{6});", css))
+STYLESHEETS = {
+    "default": [Path(rememberme.__file__).parent / "static/rememberme/rememberme.css"],
+    # The demo's dark theme overrides the same properties.
+    "demo dark": [
+        Path(rememberme.__file__).parent / "static/rememberme/rememberme.css",
+        Path(__file__).parent.parent / "example/demo/static/demo/dark.css",
+    ],
+}
+
+
+@pytest.mark.parametrize("theme", STYLESHEETS)
+def test_colours_meet_wcag_aa(theme):
+    colour: dict[str, str] = {}
+    for path in STYLESHEETS[theme]:
+        colour.update(re.findall(r"--rm-([\w-]+):\s*(#[0-9a-f]{6});", path.read_text()))
     text_pairs = [
         ("text", "bg"),
         ("text", "surface"),
         ("muted", "bg"),
         ("muted", "surface"),
+        ("muted", "current-bg"),
         ("accent", "surface"),
         ("accent", "bg"),
+        ("accent", "current-bg"),
         ("accent-text", "accent"),
         ("danger", "surface"),
         ("ok-text", "ok-bg"),
         ("warn-text", "warn-bg"),
         ("info-text", "info-bg"),
+        ("error-text", "error-bg"),
     ]
     for fg, bg in text_pairs:
         assert contrast(colour[fg], colour[bg]) >= 4.5, (fg, bg)

@@ -13,10 +13,11 @@ from rememberme.state import find_state
 
 def session_state(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
+    session = getattr(request, "session", None)
+    theme = session.get("theme", "light") if session is not None else "light"
     if user is None or not user.is_authenticated:
-        return {"demo": {"signed_in": False}}
+        return {"demo": {"signed_in": False, "theme": theme}}
     state = find_state(request)
-    session = request.session
     token = this_browsers_token(request)
     if state is not None and state.restored:
         how = "restored"
@@ -27,6 +28,7 @@ def session_state(request: HttpRequest) -> dict[str, Any]:
     return {
         "demo": {
             "signed_in": True,
+            "theme": theme,
             "how": how,
             "at_browser_close": session.get_expire_at_browser_close(),
             "session_ends": session.get_expiry_date(),
