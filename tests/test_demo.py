@@ -101,6 +101,9 @@ def test_the_tour_shows_the_session_state_and_restores_after_a_browser_close(dem
     assert "Session restored from the remember-me token on this request" in page
     # "ends at Nov. 26, 2026, 11:51 a.m.." read twice: no sentence ends in a date.
     assert ".." not in re.sub(r"<[^>]+>", "", page)
+    # A restored session proves a browser, not a person: the sensitive page
+    # asks for the password first.
+    assert "Confirm your password" in demo.get("/email/")
 
 
 def test_the_demo_server_prints_request_lines(demo):
