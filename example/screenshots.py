@@ -4,7 +4,7 @@ Screenshots of the sign-in page, the remembered browsers page and the demo's
 tour, taken in Chromium (Playwright, Debian's /usr/bin/chromium) from the demo
 site on a throwaway database, into docs/_static/screenshots/.
 
-    nox -s screenshots                      # or, in a venv with the browser extra:
+    python3 scripts/dev.py screenshots     # or, in a venv with the browser extra:
     python example/screenshots.py [OUTDIR]
 """
 

@@ -13,7 +13,7 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.conftest import login, token_cookie
+from tests.helpers import login, token_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from freezegun import freeze_time
 from rememberme import api
 from rememberme.conf import app_settings
 from rememberme.middleware import RememberMeMiddleware
-from tests.conftest import login, token_cookie
+from tests.helpers import login, token_cookie
 
 # Real transactions: mails leave on commit.
 pytestmark = pytest.mark.django_db(transaction=True)

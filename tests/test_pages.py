@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 import rememberme
 from rememberme.models import RememberToken
-from tests.conftest import login
+from tests.helpers import login
 
 pytestmark = pytest.mark.django_db
 

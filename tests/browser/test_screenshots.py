@@ -1,6 +1,6 @@
 """
-The documentation's screenshots come from this command (``nox -s
-screenshots``): it must keep working, and it checks on the way that the
+The documentation's screenshots come from this command (``python3
+scripts/dev.py screenshots``): it must keep working, and it checks on the way that the
 stylesheet applies, focus is visible and the devices page fits a phone.
 """
 
