@@ -64,7 +64,10 @@ def notify_new_browser(
     cookie = state.cookie if state is not None else None
     if (
         cookie is not None
-        and RememberToken.objects.filter(user_id=user.pk).by_selector(cookie.selector).exists()
+        and RememberToken.objects.for_write()
+        .filter(user_id=user.pk)
+        .by_selector(cookie.selector)
+        .exists()
     ):
         # Signing in again, or re-remembered after a password change.
         return
