@@ -6,11 +6,24 @@ from typing import Any
 
 import pytest
 from django.core.signals import setting_changed
+from django.db import connections
 from django.views.debug import get_default_exception_reporter_filter
 
 from rememberme import signals
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, login, receiving
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    # Django 6.1's system checks ask every database (not only "default")
+    # whether it supports JSONField, which SQLite answers with a query, once
+    # per connection; tests that run "check" may use "default" alone. Ask
+    # each database here, where queries are allowed, so that the answer is
+    # known when those tests run.
+    with django_db_blocker.unblock():
+        for alias in connections:
+            connections[alias].features.supports_json_field
 
 
 @pytest.fixture

@@ -97,3 +97,8 @@ else:
 if os.environ.get("REMEMBERME_TEST_PG_TRANSACTION_POOLING"):
     for _alias in DATABASES.values():
         _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# Django 6.1 sends mail through MAILERS (EMAIL_BACKEND is deprecated there)
+# and warns when none is configured; older versions ignore this setting. The
+# test environment replaces either with the in-memory backend.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
