@@ -34,7 +34,7 @@ from bench.harness import (
     summary,
     timed_call,
 )
-from rememberme import middleware as rememberme_middleware
+from rememberme import restore as rememberme_restore
 from rememberme.conf import app_settings
 from rememberme.crypto import parse_cookie_value
 from rememberme.models import RememberToken
@@ -84,7 +84,7 @@ def _patched(owner: Any, name: str, section: str, split: Split) -> Iterator[None
 def instrumented(split: Split) -> Iterator[None]:
     """
     Time the parts of a restore from outside the code under test: Argon2
-    through its ``PasswordHasher``, ``login()`` as the middleware calls it,
+    through its ``PasswordHasher``, ``login()`` as a restore calls it,
     session writes through the session store (so their commits count
     too), and the token's queries through an ``execute_wrapper``. Sections
     are exclusive: the session write inside ``login()`` (its new session
@@ -102,7 +102,7 @@ def instrumented(split: Split) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         stack.enter_context(_patched(argon2.PasswordHasher, "hash", "Argon2 hash", split))
         stack.enter_context(_patched(argon2.PasswordHasher, "verify", "Argon2 verify", split))
-        stack.enter_context(_patched(rememberme_middleware, "login", "login()", split))
+        stack.enter_context(_patched(rememberme_restore, "login", "login()", split))
         for method in ("save", "create", "delete", "exists"):
             stack.enter_context(_patched(store, method, "session write", split))
         stack.enter_context(connection.execute_wrapper(timed_sql))

@@ -7,17 +7,20 @@ social login): :func:`login`, :func:`remember`, :func:`forget`,
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.contrib.auth import login as django_login
+from django.db import DatabaseError
 
 from . import freshness, secondfactor, sessions, signals
+from .conf import app_settings
 from .freshness import is_fresh, mark_fresh, was_restored
 from .models import RememberToken, RevokeReason
 from .policy import get_policy
-from .state import find_state, get_state
-from .tokens import client_ip, client_user_agent
+from .state import RequestState, find_state, get_state
+from .useragents import client_ip, client_user_agent
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -31,6 +34,8 @@ __all__ = [
     "revoke_user_tokens",
     "was_restored",
 ]
+
+logger = logging.getLogger("rememberme")
 
 
 def remember(request: HttpRequest) -> RememberToken | None:
@@ -191,3 +196,59 @@ def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:
     else:
         sessions.unlink(session)
     return token
+
+
+def renew_after_password_change(request: HttpRequest, state: RequestState) -> None:
+    """
+    Keep remembering the browser that changed the password.
+
+    A password change revokes every token (receivers.py). The browser that
+    made it proved the old password and keeps its session through
+    update_session_auth_hash(), which is what changes the session's auth
+    hash during the request: that browser gets a new token, so it stays
+    remembered while every other browser is signed out. Costs one query,
+    only on that request.
+    """
+    session = getattr(request, "session", None)
+    if (
+        session is None
+        or state.session_auth_hash is None
+        or session.get(HASH_SESSION_KEY) in (None, state.session_auth_hash)
+        or not request.user.is_authenticated
+    ):
+        return
+    token_id = sessions.linked_token_id(session)
+    if token_id is None:
+        return
+    try:
+        token = (
+            RememberToken.objects.for_write().filter(pk=token_id, user_id=request.user.pk).first()
+        )
+        if token is not None and token.revoke_reason == RevokeReason.PASSWORD_CHANGE:
+            remember(request)
+    except DatabaseError:
+        # Still signed in, just no longer remembered: never a failed response.
+        logger.exception("Could not re-issue the remember-me token after a password change.")
+
+
+def save_persistent_values(request: HttpRequest) -> None:
+    """Keep the session's changed ``REMEMBERME_PERSISTENT_SESSION_KEYS`` values with its token."""
+    session = getattr(request, "session", None)
+    if session is None or not session.modified or not app_settings.PERSISTENT_SESSION_KEYS:
+        return
+    token_id = sessions.linked_token_id(session)
+    if token_id is None:
+        return
+    values = sessions.persistent_values_changed(session)
+    if values is None or sessions.storable_values(values) is None:
+        # Unchanged, or refused (and logged once per change: the digest now
+        # records them).
+        return
+    try:
+        RememberToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(
+            session_data=values
+        )
+    except DatabaseError:
+        # Not saved: forget the digest so the next change tries again.
+        logger.exception("Could not save persistent session values with the token.")
+        sessions.forget_persisted(session)

@@ -31,24 +31,34 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends import db as db_backend
 from django.contrib.sessions.backends import file as file_backend
 from django.contrib.sessions.backends import signed_cookies as signed_backend
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
+
+from . import secondfactor, sessions, signals
+from .models import RememberToken
 
 __all__ = [
     "EXPIRES_KEY",
+    "end_outlived",
+    "end_revoked",
     "ended_session_data",
     "expires_at",
     "keep_ended_session_data",
     "last_saved_at",
+    "leave_anonymous",
     "outlived",
     "owner_of",
+    "send_expired",
+    "session_gone",
     "stamp",
+    "stamp_on_save",
 ]
 
 EXPIRES_KEY = "_rememberme_expires"
@@ -67,6 +77,15 @@ def stamp(session: SessionBase, now: datetime.datetime | None = None) -> None:
     """
     expiry = session.get_expiry_date(modification=now or timezone.now())
     session[EXPIRES_KEY] = math.ceil(expiry.timestamp())
+
+
+def stamp_on_save(request: HttpRequest, response: HttpResponseBase) -> None:
+    """Stamp the request's session exactly when ``SessionMiddleware`` will save it anyway."""
+    session = getattr(request, "session", None)
+    if session is None or response.status_code >= 500 or session.is_empty():
+        return
+    if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:
+        stamp(session)
 
 
 def _from_timestamp(value: float) -> datetime.datetime:
@@ -191,9 +210,6 @@ def owner_of(data: dict[str, Any]) -> tuple[Any, Any]:
     each ``None`` where unknown; the user is loaded as Django's ``get_user()``
     would, through the backend that signed it in.
     """
-    from . import sessions
-    from .models import RememberToken
-
     user = None
     backend_path = data.get(BACKEND_SESSION_KEY)
     if (
@@ -212,3 +228,55 @@ def owner_of(data: dict[str, Any]) -> tuple[Any, Any]:
     if isinstance(token_id, int):
         token = RememberToken.objects.filter(pk=token_id).first()
     return user, token
+
+
+def session_gone(request: HttpRequest) -> bool:
+    """Return whether the browser sent the cookie of a session that no longer exists."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES and not request.session.keys()
+
+
+def send_expired(request: HttpRequest, *, user: Any = None, token: Any = None) -> None:
+    """
+    Send ``session_ended(reason="expired")`` for the session this request's
+    session cookie named, with its user where the engine still knows it
+    (see :func:`ended_session_data`), else ``user``.
+    """
+    data = ended_session_data(request)
+    if data is None and token is None:
+        # The engine shows the cookie named no session of ours: one signed
+        # out in another tab (already reported as a logout), purged by
+        # clearsessions, or made up.
+        return
+    ended_user, ended_token = owner_of(data or {})
+    signals.session_ended.send(
+        sender=RememberToken,
+        request=request,
+        user=ended_user if ended_user is not None else user,
+        token=token if token is not None else ended_token,
+        reason="expired",
+    )
+
+
+def leave_anonymous(request: HttpRequest) -> None:
+    """Put the anonymous user on ``request``, as ``OTPMiddleware`` would have made it."""
+    request.user = AnonymousUser()
+    secondfactor.prepare_user(request)
+
+
+def end_outlived(request: HttpRequest) -> None:
+    """End the request's session, past its own expiry (see :func:`outlived`)."""
+    keep_ended_session_data(request, dict(request.session.items()))
+    request.session.flush()
+    leave_anonymous(request)
+
+
+def end_revoked(request: HttpRequest, token: RememberToken | None) -> None:
+    """End the request's session, whose token no longer backs it."""
+    # request.user is lazy: resolve it while the session still names the
+    # user, or a receiver that reads it later sees the flushed session.
+    user = request.user if request.user.is_authenticated else None
+    signals.session_ended.send(
+        sender=RememberToken, request=request, user=user, token=token, reason="revoked"
+    )
+    request.session.flush()
+    leave_anonymous(request)

@@ -10,13 +10,12 @@ whether its token still stands.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
@@ -27,11 +26,12 @@ from .conf import app_settings
 
 __all__ = [
     "apply_session_age",
+    "clear_grace",
+    "forget_persisted",
     "forgotten_at",
     "grace_cookie_matches",
     "grace_marker",
     "has_rotation_marks",
-    "key_chosen_at_save",
     "link",
     "linked_token_id",
     "mark_checked",
@@ -132,6 +132,11 @@ def mark_grace(session: SessionBase, verifier: str, rotated_at: datetime.datetim
     session[GRACE_KEY] = [_cookie_digest(verifier), _instant(rotated_at)]
 
 
+def clear_grace(session: SessionBase) -> None:
+    """Forget the mark left by :func:`mark_grace`."""
+    session.pop(GRACE_KEY, None)
+
+
 def grace_marker(session: SessionBase) -> tuple[str, datetime.datetime] | None:
     """Return the digest of the accepted verifier and when it was replaced."""
     value = session.get(GRACE_KEY)
@@ -208,6 +213,11 @@ def mark_persisted(session: SessionBase, values: dict[str, Any]) -> None:
     session[PERSISTED_DIGEST_KEY] = _digest(values)
 
 
+def forget_persisted(session: SessionBase) -> None:
+    """Forget what :func:`mark_persisted` recorded, so that the values are saved again."""
+    session.pop(PERSISTED_DIGEST_KEY, None)
+
+
 def persistent_values_changed(session: SessionBase) -> dict[str, Any] | None:
     """
     Return the persistent values if they differ from what the token holds,
@@ -270,38 +280,3 @@ def restore_persistent_values(session: SessionBase, values: dict[str, Any]) -> N
         if key in allowed:
             session[key] = value
     mark_persisted(session, persistent_values(session))
-
-
-@contextlib.contextmanager
-def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
-    """
-    Within the block, let ``login()`` leave a session that has no key yet
-    without one, so that the engine chooses it when the response saves it.
-
-    ``login()`` cycles the session key against fixation. For a session with
-    a key (one the browser could have been given by someone else) that
-    matters, and is left alone. A restore usually starts from no session at
-    all (the browser closed, or the session expired and its engine dropped
-    the key when loading it), and there ``cycle_key()`` only makes the
-    engine write an empty session (a database row, a cache entry, a file)
-    to reserve a key, which ``SessionMiddleware`` then overwrites with the
-    real data: two writes where one does. Without it, the save at the
-    response creates the session with a new random key, exactly as
-    ``cycle_key()`` would have, in one write; no key the browser sent is
-    ever kept. A ``user_logged_in`` receiver that needs the key saves the
-    session first, as it must for any session without one (allauth's
-    ``usersessions`` does).
-    """
-    if session.session_key is not None:
-        yield
-        return
-    # An instance attribute shadows the method for this call of login() only.
-    session.cycle_key = _keep_unset  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del session.cycle_key
-
-
-def _keep_unset() -> None:
-    """Stand in for ``cycle_key()`` on a session that has no key yet."""

@@ -13,13 +13,24 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
+from django.views.debug import SafeExceptionReporterFilter
 
+from .conf import app_settings
 from .crypto import CookieValue, parse_cookie_value
 
-__all__ = ["RequestState", "attach_state", "find_state", "get_state"]
+__all__ = [
+    "RequestState",
+    "attach_state",
+    "find_state",
+    "get_state",
+    "read_state",
+    "sent_cookies",
+    "write_cookie",
+]
 
 _ATTRIBUTE = "_rememberme"
 
@@ -99,3 +110,50 @@ def get_state(request: HttpRequest) -> RequestState:
 
 def attach_state(request: HttpRequest, state: RequestState) -> None:
     setattr(request, _ATTRIBUTE, state)
+
+
+def sent_cookies(request: HttpRequest) -> bool:
+    """Return whether the browser sent the token cookie or the session cookie."""
+    return (
+        app_settings.COOKIE_NAME in request.COOKIES
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+    )
+
+
+def read_state(request: HttpRequest) -> RequestState:
+    """Keep the token cookie as sent in a new state attached to ``request``; return it."""
+    # Every request passes here: read one setting, parse nothing yet.
+    name = app_settings.COOKIE_NAME
+    state = RequestState(raw_cookie=request.COOKIES.get(name))
+    # The value is a secret. Django's error reports (the DEBUG page, the
+    # admins' mail) list request.COOKIES with their values, hiding only
+    # names that look secret ("rememberme" does not), and show each
+    # frame's local variables: from here on it lives in the state alone,
+    # whose repr() hides it.
+    if state.raw_cookie is not None:
+        request.COOKIES[name] = SafeExceptionReporterFilter.cleansed_substitute
+    attach_state(request, state)
+    return state
+
+
+def write_cookie(request: HttpRequest, response: HttpResponseBase, state: RequestState) -> None:
+    """Set or delete the token cookie on ``response`` as ``state`` says, or leave it alone."""
+    name = app_settings.COOKIE_NAME
+    if state.new_value is not None:
+        response.set_cookie(
+            name,
+            state.new_value.encode(),
+            max_age=state.max_age(),
+            path=app_settings.COOKIE_PATH,
+            domain=app_settings.COOKIE_DOMAIN,
+            secure=app_settings.COOKIE_SECURE,
+            httponly=app_settings.COOKIE_HTTPONLY,
+            samesite=app_settings.COOKIE_SAMESITE,  # type: ignore[arg-type]
+        )
+    elif state.delete and name in request.COOKIES:
+        response.delete_cookie(
+            name,
+            path=app_settings.COOKIE_PATH,
+            domain=app_settings.COOKIE_DOMAIN,
+            samesite=app_settings.COOKIE_SAMESITE,  # type: ignore[arg-type]
+        )

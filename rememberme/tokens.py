@@ -32,17 +32,22 @@ from .crypto import (
 from .lookup import find_with_user
 from .models import RememberToken, RevokeReason, token_ends
 from .policy import get_policy
+from .useragents import client_ip, client_user_agent
 
 __all__ = [
     "Outcome",
     "Verdict",
     "check_token",
-    "client_ip",
-    "client_user_agent",
     "grace_end",
+    "in_grace",
+    "presents_current",
+    "presents_replaced",
     "record_arrival",
+    "report_theft",
+    "revalidate",
+    "rotate",
     "session_token_stands",
-    "settle_rotation",
+    "unusable_reason",
 ]
 
 logger = logging.getLogger("rememberme")
@@ -74,32 +79,29 @@ class Verdict:
         return self.outcome in (Outcome.ROTATED, Outcome.GRACE)
 
 
-def client_user_agent(request: HttpRequest) -> str:
-    return str(request.META.get("HTTP_USER_AGENT", ""))[: RememberToken.USER_AGENT_MAX_LENGTH]
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """
-    Return ``REMOTE_ADDR``, for display on the devices page.
-
-    Proxy headers are not read: behind a proxy, set ``REMOTE_ADDR`` with a
-    middleware that knows which proxies to trust, as Django recommends.
-    """
-    value = request.META.get("REMOTE_ADDR")
-    return str(value) if value else None
-
-
 def grace_end(rotated_at: datetime.datetime) -> datetime.datetime:
     """Return when the verifier replaced at ``rotated_at`` stops being accepted."""
     return rotated_at + app_settings.ROTATION_GRACE
 
 
-def _in_grace(token: RememberToken, now: datetime.datetime) -> bool:
+def in_grace(token: RememberToken, now: datetime.datetime) -> bool:
     """Return whether ``token`` was rotated (not merely issued) within the grace window."""
     return bool(token.previous_verifier_hash) and now < grace_end(token.rotated_at)
 
 
-def _unusable_reason(
+def presents_current(token: RememberToken, cookie: CookieValue) -> bool:
+    """Return whether ``cookie`` carries ``token``'s current verifier."""
+    return verify_verifier(token.verifier_hash, cookie.verifier)
+
+
+def presents_replaced(token: RememberToken, cookie: CookieValue) -> bool:
+    """Return whether ``cookie`` carries the verifier ``token``'s last rotation replaced."""
+    return bool(token.previous_verifier_hash) and verify_verifier(
+        token.previous_verifier_hash, cookie.verifier
+    )
+
+
+def unusable_reason(
     token: RememberToken, now: datetime.datetime, request: HttpRequest | None = None
 ) -> str | None:
     """Return why ``token`` cannot sign anyone in, or ``None`` if it can."""
@@ -142,6 +144,21 @@ def session_token_stands(
     )
 
 
+def revalidate(session: SessionBase, token_id: int) -> tuple[bool, RememberToken | None]:
+    """
+    Re-read the token ``session`` came from; return whether it still backs
+    the session (recording the check if so), and the token.
+    """
+    now = timezone.now()
+    # With its user, so that the policy's absolute cap for that user applies.
+    token = RememberToken.objects.for_write().select_related("user").filter(pk=token_id).first()
+    if token is not None and session_token_stands(token, session, now):
+        sessions.mark_checked(session, now)
+        return True, token
+    logger.info("Session ended: its remember-me token %s is no longer valid.", token_id)
+    return False, token
+
+
 def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
     """
     Decide what the presented ``cookie`` is worth.
@@ -161,30 +178,30 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
         logger.debug("Remember-me token %s is revoked (%s).", token.pk, token.revoke_reason)
         return Verdict(Outcome.INVALID, token)
 
-    reason = _unusable_reason(token, now, request)
+    reason = unusable_reason(token, now, request)
     if reason is not None:
         logger.info("Remember-me token %s refused: %s.", token.pk, reason)
         if reason in RevokeReason.values:
             token.revoke(reason, request=request)
         return Verdict(Outcome.INVALID, token)
 
-    if verify_verifier(token.verifier_hash, cookie.verifier):
-        if _in_grace(token, now):
+    if presents_current(token, cookie):
+        if in_grace(token, now):
             # Rotated moments ago by another request: accept, but do not
             # rotate again (at most one rotation per grace window). The
             # rotation's cookie is here, so its response arrived.
             if not token.rotation_arrived:
                 record_arrival(token.pk, token.rotated_at)
             return Verdict(Outcome.GRACE, token)
-        return _rotate(request, token, now)
+        return rotate(request, token, now)
 
-    if _in_grace(token, now) and verify_verifier(token.previous_verifier_hash, cookie.verifier):
+    if in_grace(token, now) and presents_replaced(token, cookie):
         # A request that left before the rotation's response arrived (a
         # parallel tab, an asset, a retried request): the browser already
         # holds or is about to hold the new cookie.
         return Verdict(Outcome.GRACE, token, replaced=True)
 
-    _report_theft(request, token)
+    report_theft(request, token)
     return Verdict(Outcome.THEFT, token)
 
 
@@ -205,125 +222,7 @@ def record_arrival(token_id: int, rotated_at: datetime.datetime) -> bool:
     )
 
 
-def _confirm_arrival(
-    request: HttpRequest, token_id: int, rotated_at: datetime.datetime, cookie: CookieValue | None
-) -> Verdict | None:
-    """
-    Record that a rotation's response arrived, as this browser shows;
-    return a theft verdict if someone else rotated the token since and the
-    browser's ``cookie`` is not the newest one.
-
-    Only a repair of that rotation (made for a browser whose response was
-    lost) or a restore with its cookie can have rotated the token since;
-    neither is this browser, which holds the rotation's response, unless it
-    presents the newest cookie itself (a session cookie sent again by an
-    older parallel response). Costs one UPDATE; a read and a verification
-    only when the token was rotated since.
-    """
-    if record_arrival(token_id, rotated_at) or cookie is None:
-        return None
-    # By the cookie's selector digest too: a cookie of another series
-    # (None here) says nothing about this one.
-    token = (
-        RememberToken.objects.for_write()
-        .select_related("user")
-        .filter(pk=token_id)
-        .find(cookie.selector)
-    )
-    if token is None or token.revoked_at is not None:
-        return None
-    if verify_verifier(token.verifier_hash, cookie.verifier):
-        # The browser holds the newest cookie: that rotation's arrived.
-        record_arrival(token.pk, token.rotated_at)
-        return None
-    _report_theft(request, token)
-    return Verdict(Outcome.THEFT, token)
-
-
-def settle_rotation(
-    request: HttpRequest, session: SessionBase, cookie: CookieValue | None
-) -> Verdict | None:
-    """
-    Act on what a signed-in session recorded of a rotation; return the
-    verdict if the token was looked at, else ``None``.
-
-    A session created by a rotation records, on its first use after the
-    restore, that the rotation's response arrived. A session accepted in
-    the grace window with the replaced cookie waits for the window to end;
-    if its browser then still presents that cookie, the rotation's response
-    never reached it (Chromium abandons requests at start-up), and after
-    this session ends that cookie would be taken for theft: the token is
-    rotated again for it, with no Argon2 verification (the session proved
-    the cookie once). That repair is what a copy of the cookie used in the
-    window would also ask for, so it is made only while nothing shows that
-    the rotation's response arrived: neither the rotated cookie presented
-    nor the session created with it used again. Once something has, the
-    replaced cookie after the window is theft, wherever it comes from.
-    """
-    token_id = sessions.linked_token_id(session)
-    rotated_at = sessions.pop_rotation(session)
-    marker = sessions.grace_marker(session)
-    if token_id is None:
-        session.pop(sessions.GRACE_KEY, None)
-        return None
-    if rotated_at is not None:
-        verdict = _confirm_arrival(request, token_id, rotated_at, cookie)
-        if verdict is not None:
-            return verdict
-    if marker is None:
-        session.pop(sessions.GRACE_KEY, None)
-        return None
-    digest, replaced_at = marker
-    if cookie is None or not sessions.grace_cookie_matches(digest, cookie.verifier):
-        # The browser shows another cookie than the one it was accepted
-        # with: the response that replaced it arrived.
-        session.pop(sessions.GRACE_KEY)
-        if cookie is None:
-            return None
-        return _confirm_arrival(request, token_id, replaced_at, cookie)
-    now = timezone.now()
-    if now < grace_end(replaced_at):
-        return None
-    verdict = _replace_lost_cookie(request, token_id, cookie, now)
-    if verdict.outcome is Outcome.ROTATED:
-        # Kept until the browser shows the new cookie: if this response is
-        # lost too, the repair is made again after this rotation's window.
-        assert verdict.token is not None
-        sessions.mark_grace(session, cookie.verifier, verdict.token.rotated_at)
-    elif verdict.outcome is not Outcome.GRACE:
-        session.pop(sessions.GRACE_KEY)
-    return verdict
-
-
-def _replace_lost_cookie(
-    request: HttpRequest, token_id: int, cookie: CookieValue, now: datetime.datetime
-) -> Verdict:
-    token = (
-        RememberToken.objects.for_write()
-        .select_related("user")
-        .filter(pk=token_id, revoked_at__isnull=True)
-        .find(cookie.selector)
-    )
-    if token is None or _unusable_reason(token, now, request) is not None:
-        return Verdict(Outcome.INVALID, token)
-    # Still the verifier the last rotation replaced: that rotation, or an
-    # earlier repair, was made for the holders of this cookie.
-    replaced = bool(token.previous_verifier_hash) and verify_verifier(
-        token.previous_verifier_hash, cookie.verifier
-    )
-    if replaced and _in_grace(token, now):
-        # Repaired moments ago by a parallel request of this session (its
-        # response carries the new cookie): decide after that window.
-        return Verdict(Outcome.GRACE, token)
-    if not replaced or token.rotation_arrived or _in_grace(token, now):
-        # Rotated since by someone holding a newer cookie, or the rotation
-        # shown to have reached its browser: not the browser it answered.
-        _report_theft(request, token)
-        return Verdict(Outcome.THEFT, token)
-    return _rotate(request, token, now, repair=True)
-
-
-def _rotate(
+def rotate(
     request: HttpRequest, token: RememberToken, now: datetime.datetime, *, repair: bool = False
 ) -> Verdict:
     # Hash before touching the row, so nothing slow happens while the
@@ -364,17 +263,17 @@ def _rotate(
     fresh = RememberToken.objects.for_write(instance=token).filter(pk=token.pk).first()
     if fresh is None or fresh.revoked_at is not None:
         return Verdict(Outcome.INVALID, token)
-    if fresh.previous_verifier_hash == changes["previous_verifier_hash"] and _in_grace(fresh, now):
+    if fresh.previous_verifier_hash == changes["previous_verifier_hash"] and in_grace(fresh, now):
         fresh.user, fresh.selector = token.user, token.selector
         return Verdict(Outcome.GRACE, fresh, replaced=True)
     if repair:
         # Its arrival recorded, or rotated by someone holding a newer cookie.
-        _report_theft(request, token)
+        report_theft(request, token)
         return Verdict(Outcome.THEFT, token)
     return Verdict(Outcome.INVALID, token)
 
 
-def _report_theft(request: HttpRequest, token: RememberToken) -> None:
+def report_theft(request: HttpRequest, token: RememberToken) -> None:
     # Only a copy of an older cookie can carry a known selector with a wrong
     # verifier: the browser and someone else have both used it. Which one
     # is the thief cannot be told, so every remembered browser of the user

@@ -1,5 +1,6 @@
 """
-Readable browser and OS names for a stored user agent, for display only.
+What a token keeps of the browser (its user agent and IP), and readable
+browser and OS names for a stored user agent, for display only.
 
 Parsing uses ``ua-parser`` (the maintained uap-core rules) when a page is
 shown, never when a token is issued: the rules improve with each release,
@@ -12,13 +13,31 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ua_parser import parse_os, parse_user_agent
 
-__all__ = ["Device", "describe"]
+from .models import RememberToken
+
+__all__ = ["Device", "client_ip", "client_user_agent", "describe"]
 
 #: Shown for a part the rules do not recognise ("Other" in uap-core).
 UNKNOWN = _("Unknown")
+
+
+def client_user_agent(request: HttpRequest) -> str:
+    return str(request.META.get("HTTP_USER_AGENT", ""))[: RememberToken.USER_AGENT_MAX_LENGTH]
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """
+    Return ``REMOTE_ADDR``, for display on the devices page.
+
+    Proxy headers are not read: behind a proxy, set ``REMOTE_ADDR`` with a
+    middleware that knows which proxies to trust, as Django recommends.
+    """
+    value = request.META.get("REMOTE_ADDR")
+    return str(value) if value else None
 
 
 class Device(NamedTuple):

@@ -1,0 +1,134 @@
+"""
+Restoring a session from a token: the request that has no signed-in
+session but a token cookie.
+
+:func:`restore` asks ``tokens.check_token()`` for a verdict and, when it
+signs in, logs the user in with Django's own ``login()`` and gives the new
+session what the token kept. A bad cookie is deleted and the request stays
+anonymous.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, login
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import DatabaseError
+from django.http import HttpRequest
+
+from . import csrf, expiry, secondfactor, sessions, signals
+from .models import RememberToken
+from .policy import get_policy
+from .state import RequestState
+from .tokens import Verdict, check_token
+
+__all__ = ["key_chosen_at_save", "restore"]
+
+logger = logging.getLogger("rememberme")
+
+
+def restore(request: HttpRequest, state: RequestState) -> None:
+    """Sign in the user of the request's token cookie, or delete the cookie."""
+    if state.cookie is None:
+        logger.debug("Malformed remember-me cookie ignored.")
+        state.delete_cookie()
+        if expiry.session_gone(request):
+            expiry.send_expired(request)
+        return
+    try:
+        verdict = check_token(request, state.cookie)
+        if verdict.signs_in:
+            _sign_in(request, state, verdict)
+        else:
+            state.delete_cookie()
+            if expiry.session_gone(request):
+                expiry.send_expired(request)
+    except DatabaseError:
+        # The token is untouched or fully rotated (its grace window then
+        # covers the cookie the browser still holds): keep the cookie,
+        # make sure no half-made session survives, carry on anonymous.
+        logger.exception("Database error while restoring a remember-me session.")
+        _abandon(request, state)
+
+
+def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> None:
+    token = verdict.token
+    assert token is not None
+    expiry.send_expired(request, user=token.user, token=token)
+    state.restored = True
+    # Django's own login(): the session key is cycled (no fixation), the
+    # CSRF token rotated (for every view: see csrf.py), user_logged_in
+    # sent, and the session keeps the backend of the original password login.
+    session = request.session
+    with key_chosen_at_save(session):
+        login(request, token.user, backend=token.backend)
+    csrf.adopt_rotated_token(request)
+    sessions.link(session, token.pk)
+    sessions.apply_session_age(session, get_policy().session_age(token.user))
+    sessions.restore_persistent_values(session, token.session_data)
+    secondfactor.restore_device(request, token)
+    if verdict.new_value is not None:
+        state.set_cookie(verdict.new_value, token.expires_at)
+        sessions.mark_rotation(session, token.rotated_at)
+    elif verdict.replaced and state.cookie is not None:
+        sessions.mark_grace(session, state.cookie.verifier, token.rotated_at)
+    signals.session_restored.send(
+        sender=RememberToken,
+        request=request,
+        user=token.user,
+        token=token,
+        rotated=verdict.new_value is not None,
+    )
+
+
+def _abandon(request: HttpRequest, state: RequestState) -> None:
+    state.restored = False
+    state.new_value = None
+    state.delete = False
+    session = request.session
+    # login() may have failed inside cycle_key(), after the session took a
+    # new key whose row was never written: saving it at the response would
+    # then fail too (SessionInterrupted, a 400). Start afresh.
+    sent_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if SESSION_KEY in session or session.session_key != sent_key:
+        session.flush()
+    expiry.leave_anonymous(request)
+
+
+@contextlib.contextmanager
+def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
+    """
+    Within the block, let ``login()`` leave a session that has no key yet
+    without one, so that the engine chooses it when the response saves it.
+
+    ``login()`` cycles the session key against fixation. For a session with
+    a key (one the browser could have been given by someone else) that
+    matters, and is left alone. A restore usually starts from no session at
+    all (the browser closed, or the session expired and its engine dropped
+    the key when loading it), and there ``cycle_key()`` only makes the
+    engine write an empty session (a database row, a cache entry, a file)
+    to reserve a key, which ``SessionMiddleware`` then overwrites with the
+    real data: two writes where one does. Without it, the save at the
+    response creates the session with a new random key, exactly as
+    ``cycle_key()`` would have, in one write; no key the browser sent is
+    ever kept. A ``user_logged_in`` receiver that needs the key saves the
+    session first, as it must for any session without one (allauth's
+    ``usersessions`` does).
+    """
+    if session.session_key is not None:
+        yield
+        return
+    # An instance attribute shadows the method for this call of login() only.
+    session.cycle_key = _keep_unset  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del session.cycle_key
+
+
+def _keep_unset() -> None:
+    """Stand in for ``cycle_key()`` on a session that has no key yet."""
