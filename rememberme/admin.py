@@ -26,7 +26,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import RememberToken, RevokeReason, expired_condition
+from .lifetime import expired_condition
+from .models import RememberToken
+from .signals import RevokeReason
 from .useragents import describe
 
 __all__ = ["RememberTokenAdmin", "RememberTokenInline", "StateListFilter"]

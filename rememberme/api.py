@@ -17,8 +17,9 @@ from django.db import DatabaseError
 from . import freshness, secondfactor, sessions, signals
 from .conf import app_settings
 from .freshness import is_fresh, mark_fresh, was_restored
-from .models import RememberToken, RevokeReason
+from .models import RememberToken
 from .policy import get_policy
+from .signals import RevokeReason
 from .state import RequestState, find_state, get_state
 from .useragents import client_ip, client_user_agent
 

@@ -25,7 +25,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.generic import TemplateView
 
 from .api import forget_browser, this_browsers_token
-from .models import RememberToken, RevokeReason
+from .models import RememberToken
+from .signals import RevokeReason
 from .useragents import describe
 
 __all__ = ["DevicesView", "RememberedBrowser"]

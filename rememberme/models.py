@@ -3,273 +3,32 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
-from django.db import connections, models, transaction
-from django.db.models import Q
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import signals
-from .conf import app_settings
-from .crypto import (
-    BACKEND_DIGEST_LENGTH,
-    SELECTOR_DIGEST_LENGTH,
-    CookieValue,
-    backend_digest,
-    hash_verifier,
-    new_cookie_value,
-    password_fingerprint,
-    selector_digest,
-)
-from .policy import get_policy
+from .crypto import BACKEND_DIGEST_LENGTH, SELECTOR_DIGEST_LENGTH, backend_digest
+from .lifetime import TokenEnds, expired_condition, token_ends
+from .managers import RememberTokenManager, RememberTokenQuerySet
+from .signals import RevokeReason
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
-    from django.utils.functional import _StrOrPromise as StrOrPromise
 
-__all__ = ["RememberToken", "RevokeReason", "TokenEnds", "expired_condition", "token_ends"]
-
-
-class RevokeReason:
-    """
-    Why a token was revoked: the ``reason`` of ``token_revoked``.
-
-    Plain ``str`` constants rather than ``TextChoices``, whose tuple-valued
-    members type checkers read as tuples; ``choices`` serves the model field.
-    """
-
-    LOGOUT: Final = "logout"
-    LOGOUT_ALL: Final = "logout_all"
-    ADMIN: Final = "admin"
-    USER: Final = "user"
-    PASSWORD_CHANGE: Final = "password_change"  # noqa: S105 (a reason, not a password)
-    THEFT: Final = "theft"
-    EXPIRED: Final = "expired"
-    INACTIVE: Final = "inactive"
-
-    choices: Final[list[tuple[str, StrOrPromise]]] = [
-        (LOGOUT, _("Signed out")),
-        (LOGOUT_ALL, _("Signed out everywhere")),
-        (ADMIN, _("Revoked by an administrator")),
-        (USER, _("Revoked by the user")),
-        (PASSWORD_CHANGE, _("Password changed")),
-        (THEFT, _("Theft detected")),
-        (EXPIRED, _("Expired")),
-        (INACTIVE, _("User deactivated")),
-    ]
-    values: Final[tuple[str, ...]] = tuple(value for value, _label in choices)
-
-    @classmethod
-    def label(cls, value: str) -> StrOrPromise:
-        """Return the human-readable label of ``value``."""
-        return dict(cls.choices).get(value, value)
-
-
-class TokenEnds(NamedTuple):
-    """When a token dies unless used again, and when it dies whatever its use."""
-
-    expires_at: datetime.datetime
-    absolute_expires_at: datetime.datetime | None
-
-
-def token_ends(
-    user: Any, *, created_at: datetime.datetime, last_used_at: datetime.datetime
-) -> TokenEnds:
-    """
-    Return a token's ends by ``REMEMBERME_POLICY``'s lifetimes for ``user``
-    (the settings, without a policy): the idle end, capped by the absolute
-    end counted from the original login.
-
-    The one lifetime rule. It runs when a token is issued and at every
-    rotation, where the user is at hand, and its result is stored on the
-    row; everything else (the restore, the purge, the devices page, the
-    admin's filters, the token cap, the status endpoint) compares the
-    stored ``expires_at`` with the time, in Python (:meth:`RememberToken.is_expired`)
-    or in SQL (:func:`expired_condition`). A change of the settings or of
-    the policy therefore reaches each token at its next use, never before:
-    otherwise the purge, which cannot ask a policy about each row, would
-    delete tokens that the restore still accepts, or the devices page would
-    hide tokens that can still sign in.
-    """
-    policy = get_policy()
-    max_age = policy.token_max_age(user)
-    absolute = None if max_age is None else created_at + max_age
-    expires_at = last_used_at + policy.token_age(user)
-    if absolute is not None:
-        expires_at = min(expires_at, absolute)
-    return TokenEnds(expires_at, absolute)
-
-
-def expired_condition(now: datetime.datetime) -> Q:
-    """Return the SQL form of :meth:`RememberToken.is_expired` at ``now``."""
-    return Q(expires_at__lte=now)
-
-
-class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
-    def for_write(self, instance: models.Model | None = None) -> RememberTokenQuerySet:
-        """
-        Return this queryset reading from the database that writes tokens.
-
-        Django sends reads to ``router.db_for_read()``: on a site with read
-        replicas, a database some transactions behind. A read that decides
-        something (a restore, a rotation, a revalidation, a revocation, the
-        token cap's count) must see the latest row, or the owner's newest
-        cookie looks like a replaced one and is taken for theft. So it asks
-        ``router.db_for_write()``, as ``select_for_update()`` does, with this
-        queryset's hints (a related manager's) plus ``instance``; an explicit
-        ``using()`` still wins. ``.db`` of the result names that database.
-        """
-        clone = self.all()
-        clone._for_write = True
-        if instance is not None:
-            clone._hints = {**clone._hints, "instance": instance}
-        return clone
-
-    def active(self, now: datetime.datetime | None = None) -> RememberTokenQuerySet:
-        """Return the tokens that can still restore a session."""
-        return self.filter(revoked_at__isnull=True).exclude(
-            expired_condition(now or timezone.now())
-        )
-
-    def find(self, selector: str) -> RememberToken | None:
-        """
-        Return the token of ``selector`` (one indexed query by its digest),
-        or ``None``; the instance remembers the selector it was found by.
-        """
-        try:
-            token = self.get(selector_digest=selector_digest(selector))
-        except RememberToken.DoesNotExist:
-            return None
-        token.selector = selector
-        return token
-
-    def by_selector(self, selector: str) -> RememberTokenQuerySet:
-        """Return the tokens (none or one) of ``selector``, by its digest."""
-        return self.filter(selector_digest=selector_digest(selector))
-
-    def revoke(self, reason: str, *, request: HttpRequest | None = None) -> int:
-        """
-        Revoke every token of this queryset that is not revoked yet, send
-        ``token_revoked`` for each, and return how many were revoked.
-
-        The saved secrets and persistent session values go with the
-        revocation: a revoked token never verifies again, so there is no
-        reason to keep anything derived from its secret.
-        """
-        now = timezone.now()
-        tokens = list(self.for_write().filter(revoked_at__isnull=True).select_related("user"))
-        if reason in (RevokeReason.LOGOUT_ALL, RevokeReason.ADMIN, RevokeReason.THEFT):
-            # A browser forgotten while its session stays signed in keeps
-            # that session linked to the revoked token: stamping the token
-            # again ends the session at its next check (sessions.mark_forgotten).
-            self.filter(
-                revoked_at__isnull=False,
-                revoke_reason__in=(RevokeReason.LOGOUT, RevokeReason.USER),
-            ).update(revoked_at=now)
-        if not tokens:
-            return 0
-        # The condition on revoked_at makes a concurrent revocation count
-        # (and signal) once: only the rows this statement changed are ours.
-        revoked = RememberToken.objects.filter(
-            pk__in=[token.pk for token in tokens], revoked_at__isnull=True
-        ).update(
-            revoked_at=now,
-            revoke_reason=reason,
-            verifier_hash=b"",
-            previous_verifier_hash=b"",
-            session_data={},
-        )
-        for token in tokens:
-            token.revoked_at = now
-            token.revoke_reason = reason
-            token.verifier_hash = token.previous_verifier_hash = b""
-            token.session_data = {}
-            signals.token_revoked.send(
-                sender=RememberToken, request=request, user=token.user, token=token, reason=reason
-            )
-        return revoked
-
-
-class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):  # type: ignore[misc]
-    def issue(
-        self,
-        user: AbstractBaseUser,
-        *,
-        backend: str,
-        user_agent: str = "",
-        ip_address: str | None = None,
-        session_data: dict[str, Any] | None = None,
-        second_factor_device: str = "",
-        request: HttpRequest | None = None,
-    ) -> tuple[RememberToken, CookieValue]:
-        """
-        Create a token for ``user`` and return it with its cookie value.
-
-        This is the only time the plain verifier exists on the server: the
-        row keeps its Argon2id hash, the caller puts the value in a cookie.
-        Beyond ``REMEMBERME_MAX_TOKENS_PER_USER`` active tokens, the least
-        recently used ones are revoked (reason ``expired``).
-        """
-        now = timezone.now()
-        value = new_cookie_value()
-        # Hash outside the transaction: nothing slow while a lock is held.
-        verifier_hash = hash_verifier(value.verifier)
-        cap = app_settings.MAX_TOKENS_PER_USER
-        # The transaction, the lock and the cap's count on the database that
-        # writes tokens (a manager's self.db is the one that reads them).
-        writer = self.db_manager(self.for_write(instance=user).db)
-        with transaction.atomic(using=writer.db):
-            if cap is not None:
-                writer._lock_user(user)
-            token = writer.create(
-                user=user,
-                selector_digest=selector_digest(value.selector),
-                verifier_hash=verifier_hash,
-                password_fingerprint=password_fingerprint(user.password),
-                backend_digest=backend_digest(backend),
-                created_at=now,
-                last_used_at=now,
-                rotated_at=now,
-                **token_ends(user, created_at=now, last_used_at=now)._asdict(),
-                user_agent=user_agent[: RememberToken.USER_AGENT_MAX_LENGTH],
-                ip_address=ip_address,
-                session_data=session_data or {},
-                second_factor_device=second_factor_device,
-            )
-            token.selector = value.selector
-            if cap is not None:
-                writer._enforce_cap(user, cap, now, request)
-        return token, value
-
-    def _lock_user(self, user: AbstractBaseUser) -> None:
-        # Two logins of one user at once must not both count the tokens
-        # before either inserts (each would leave one too many). Locking the
-        # user's row serialises them on PostgreSQL: the second one's count,
-        # taken after the first commits, sees the first one's token. SQLite
-        # needs no lock, and must not read first: its writers are already
-        # serialised from the INSERT on, and a read before it would make
-        # the later write fail rather than wait.
-        if connections[self.db].features.has_select_for_update:
-            # user._meta, not type(user): request.user is a SimpleLazyObject.
-            users = user._meta.model._default_manager.db_manager(self.db)
-            list(users.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
-
-    def _enforce_cap(
-        self,
-        user: AbstractBaseUser,
-        cap: int,
-        now: datetime.datetime,
-        request: HttpRequest | None,
-    ) -> None:
-        tokens = self.active(now).filter(user_id=user.pk).order_by("-last_used_at", "-pk")
-        alive = list(tokens.values_list("pk", flat=True))
-        if len(alive) > cap:
-            # "expired": retired for disuse by a lifetime rule, like idle
-            # expiry; not something the user or an administrator did.
-            self.filter(pk__in=alive[cap:]).revoke(RevokeReason.EXPIRED, request=request)
+# RevokeReason, the lifetime rule and the queryset are at home in signals,
+# lifetime and managers, and named here too, beside the model they serve.
+__all__ = [
+    "RememberToken",
+    "RememberTokenManager",
+    "RememberTokenQuerySet",
+    "RevokeReason",
+    "TokenEnds",
+    "expired_condition",
+    "token_ends",
+]
 
 
 class RememberToken(models.Model):

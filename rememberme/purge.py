@@ -21,7 +21,9 @@ from django.db import connections, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from .models import RememberToken, RememberTokenQuerySet, expired_condition
+from .lifetime import expired_condition
+from .managers import RememberTokenQuerySet
+from .models import RememberToken
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",

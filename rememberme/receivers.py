@@ -16,7 +16,8 @@ from django.http import HttpRequest
 from . import signals
 from .api import forget_browser
 from .crypto import password_fingerprint, password_fingerprint_matches
-from .models import RememberToken, RevokeReason
+from .models import RememberToken
+from .signals import RevokeReason
 from .state import find_state
 
 __all__ = [

@@ -29,9 +29,11 @@ from .crypto import (
     password_fingerprint_matches,
     verify_verifier,
 )
+from .lifetime import token_ends
 from .lookup import find_with_user
-from .models import RememberToken, RevokeReason, token_ends
+from .models import RememberToken
 from .policy import get_policy
+from .signals import RevokeReason
 from .useragents import client_ip, client_user_agent
 
 __all__ = [

@@ -16,7 +16,7 @@ from django.views.generic.edit import FormView
 
 from .api import login, mark_fresh, revoke_user_tokens
 from .forms import ReauthenticationForm, RememberMeAuthenticationForm
-from .models import RevokeReason
+from .signals import RevokeReason
 
 __all__ = ["LoginView", "LogoutView", "ReauthenticateView"]
 

@@ -19,7 +19,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from rememberme import sessions
-from rememberme.models import RememberToken, RevokeReason
+from rememberme.models import RememberToken
+from rememberme.signals import RevokeReason
 
 __all__ = ["revoke_token", "token_of_deleted_session"]
 
