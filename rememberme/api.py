@@ -26,13 +26,20 @@ from .useragents import client_ip, client_user_agent
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+# The package root exports seven of these (see rememberme/__init__.py);
+# forget_browser, this_browsers_token, renew_after_password_change and
+# save_persistent_values serve the middleware, receivers and pages.
 __all__ = [
     "forget",
+    "forget_browser",
     "is_fresh",
     "login",
     "mark_fresh",
     "remember",
+    "renew_after_password_change",
     "revoke_user_tokens",
+    "save_persistent_values",
+    "this_browsers_token",
     "was_restored",
 ]
 

@@ -126,6 +126,12 @@ class Settings:
     def PERSISTENT_SESSION_KEYS(self) -> tuple[str, ...]:
         return tuple(self.configured("REMEMBERME_PERSISTENT_SESSION_KEYS"))
 
+    @staticmethod
+    def _session_cookie_follower(attribute: str) -> Any:
+        # REMEMBERME_COOKIE_<attribute>, by default SESSION_COOKIE_<attribute>.
+        default = getattr(django_settings, f"SESSION_COOKIE_{attribute}")
+        return _read(f"REMEMBERME_COOKIE_{attribute}", default)
+
     @property
     def NOTIFY_EMAIL(self) -> tuple[str, ...]:
         # Opt-in e-mails to the user, any of NOTIFY_EVENTS; checks.py reports
@@ -139,7 +145,7 @@ class Settings:
 
     @property
     def COOKIE_SECURE(self) -> bool:
-        return bool(_read("REMEMBERME_COOKIE_SECURE", django_settings.SESSION_COOKIE_SECURE))
+        return bool(self._session_cookie_follower("SECURE"))
 
     @property
     def COOKIE_HTTPONLY(self) -> bool:
@@ -149,17 +155,17 @@ class Settings:
 
     @property
     def COOKIE_SAMESITE(self) -> str | None:
-        value = _read("REMEMBERME_COOKIE_SAMESITE", django_settings.SESSION_COOKIE_SAMESITE)
+        value = self._session_cookie_follower("SAMESITE")
         return None if value in (None, False) else str(value)
 
     @property
     def COOKIE_DOMAIN(self) -> str | None:
-        value = _read("REMEMBERME_COOKIE_DOMAIN", django_settings.SESSION_COOKIE_DOMAIN)
+        value = self._session_cookie_follower("DOMAIN")
         return None if value is None else str(value)
 
     @property
     def COOKIE_PATH(self) -> str:
-        return str(_read("REMEMBERME_COOKIE_PATH", django_settings.SESSION_COOKIE_PATH))
+        return str(self._session_cookie_follower("PATH"))
 
     @property
     def LOGIN_VIEW(self) -> bool:
