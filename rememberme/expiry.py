@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from . import secondfactor, sessions, signals
 from .models import RememberToken
+from .state import RequestState, find_state
 
 __all__ = [
     "EXPIRES_KEY",
@@ -50,7 +51,6 @@ __all__ = [
     "end_revoked",
     "ended_session_data",
     "expires_at",
-    "keep_ended_session_data",
     "last_saved_at",
     "leave_anonymous",
     "outlived",
@@ -62,7 +62,6 @@ __all__ = [
 ]
 
 EXPIRES_KEY = "_rememberme_expires"
-_ENDED_ATTRIBUTE = "_rememberme_ended_session"
 
 # The salt Django's signed_cookies engine signs with (not exposed as a name).
 SIGNED_COOKIES_SALT = "django.contrib.sessions.backends.signed_cookies"
@@ -176,9 +175,9 @@ def ended_session_data(request: HttpRequest) -> dict[str, Any] | None:
     - ``cache``, ``file`` and other engines: the data is gone (the file
       engine deletes an expired file as it reads it): ``{}``.
     """
-    kept: dict[str, Any] | None = getattr(request, _ENDED_ATTRIBUTE, None)
-    if kept is not None:
-        return kept
+    state = find_state(request)
+    if state is not None and state.ended_session is not None:
+        return state.ended_session
     key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not key:
         return None
@@ -197,11 +196,6 @@ def ended_session_data(request: HttpRequest) -> dict[str, Any] | None:
         data = session.decode(row.session_data)
         return data if isinstance(data, dict) else {}
     return {}
-
-
-def keep_ended_session_data(request: HttpRequest, data: dict[str, Any]) -> None:
-    """Keep the data of a session ended on this request, for :func:`ended_session_data`."""
-    setattr(request, _ENDED_ATTRIBUTE, data)
 
 
 def owner_of(data: dict[str, Any]) -> tuple[Any, Any]:
@@ -263,9 +257,9 @@ def leave_anonymous(request: HttpRequest) -> None:
     secondfactor.prepare_user(request)
 
 
-def end_outlived(request: HttpRequest) -> None:
+def end_outlived(request: HttpRequest, state: RequestState) -> None:
     """End the request's session, past its own expiry (see :func:`outlived`)."""
-    keep_ended_session_data(request, dict(request.session.items()))
+    state.ended_session = dict(request.session.items())
     request.session.flush()
     leave_anonymous(request)
 

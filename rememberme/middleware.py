@@ -106,7 +106,7 @@ class RememberMeMiddleware:
             return
         if SESSION_KEY in session:
             # Its engine still served it past its own expiry.
-            expiry.end_outlived(request)
+            expiry.end_outlived(request, state)
         if state.raw_cookie is not None:
             if self._may_act(request, state):
                 restore.restore(request, state)
