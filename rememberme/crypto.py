@@ -62,6 +62,11 @@ VERIFIER_LENGTH = 43
 SELECTOR_DIGEST_LENGTH = 4 + 32
 #: Bytes of a stored backend digest (see backend_digest()).
 BACKEND_DIGEST_LENGTH = 8
+#: Bytes of a password fingerprint: an HMAC-SHA256 digest.
+FINGERPRINT_LENGTH = 32
+#: Room for a packed Argon2id hash (pack_hash(): 60 bytes with the default
+#: salt and digest sizes), with space for longer salts or digests.
+PACKED_HASH_MAX_LENGTH = 128
 
 # The whole cookie grammar. Anything else is rejected before any query or
 # hashing, so junk costs nothing. fullmatch() also refuses a trailing "\n",

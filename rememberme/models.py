@@ -10,7 +10,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .crypto import BACKEND_DIGEST_LENGTH, SELECTOR_DIGEST_LENGTH, backend_digest
+from .crypto import (
+    BACKEND_DIGEST_LENGTH,
+    FINGERPRINT_LENGTH,
+    PACKED_HASH_MAX_LENGTH,
+    SELECTOR_DIGEST_LENGTH,
+    backend_digest,
+)
 from .lifetime import TokenEnds, expired_condition, token_ends
 from .managers import RememberTokenManager, RememberTokenQuerySet
 from .signals import RevokeReason
@@ -57,12 +63,18 @@ class RememberToken(models.Model):
     # Packed Argon2id hashes (crypto.pack_hash(), 60 bytes) and raw digests
     # (32 and 8 bytes), not encoded strings: these bytes are in every row
     # the purge moves.
-    verifier_hash = models.BinaryField(_("verifier hash"), max_length=128, editable=False)
+    verifier_hash = models.BinaryField(
+        _("verifier hash"), max_length=PACKED_HASH_MAX_LENGTH, editable=False
+    )
     previous_verifier_hash = models.BinaryField(
-        _("previous verifier hash"), max_length=128, blank=True, default=b"", editable=False
+        _("previous verifier hash"),
+        max_length=PACKED_HASH_MAX_LENGTH,
+        blank=True,
+        default=b"",
+        editable=False,
     )
     password_fingerprint = models.BinaryField(
-        _("password fingerprint"), max_length=32, editable=False
+        _("password fingerprint"), max_length=FINGERPRINT_LENGTH, editable=False
     )
     backend_digest = models.BinaryField(
         _("authentication backend digest"), max_length=BACKEND_DIGEST_LENGTH, editable=False
