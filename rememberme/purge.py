@@ -108,7 +108,7 @@ def default_pause(using: str | None = None) -> float:
 
 
 def _expired(now: datetime.datetime) -> Q:
-    # The one lifetime rule (models.expired_condition: the stored end, which
+    # The one lifetime rule (lifetime.expired_condition: the stored end, which
     # a per-user policy decided at the token's last use). Revoked tokens are
     # left to the retention rule.
     return expired_condition(now) & Q(revoked_at__isnull=True)

@@ -54,7 +54,7 @@ PERSISTED_DIGEST_KEY = "_rememberme_persisted"
 # A session accepted in the grace window records which cookie it was
 # accepted with and the rotation that replaced it; a session created by a
 # rotation records that rotation until its browser uses it again. Both
-# serve tokens.settle_rotation, the lost-response repair.
+# serve repair.settle_rotation, the lost-response repair.
 GRACE_KEY = "_rememberme_grace"
 ROTATION_KEY = "_rememberme_rotation"
 # A session whose browser was forgotten (rememberme.forget(), the devices

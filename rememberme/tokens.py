@@ -251,7 +251,7 @@ def rotate(
     # UPDATE takes, so no explicit SELECT ... FOR UPDATE (and no lock held
     # across Python code) is needed.
     # A repair also needs the rotation it repairs still not shown to have
-    # arrived (see settle_rotation).
+    # arrived (see repair.settle_rotation).
     condition = {"rotation_arrived": False} if repair else {}
     updated = RememberToken.objects.filter(
         pk=token.pk, verifier_hash=token.verifier_hash, revoked_at__isnull=True, **condition

@@ -201,7 +201,7 @@ def serve(
         )
 
     def confirm(rotated: int) -> bool:
-        # tokens._confirm_arrival: True when it detects theft.
+        # repair._confirm_arrival: True when it detects theft.
         nonlocal token
         if token.rot == rotated or token.revoked:
             if token.rot == rotated:
@@ -247,7 +247,7 @@ def serve(
             return done(signed)
         if t < replaced_at + grace:
             return done(signed)
-        # A due lost-response repair (tokens._replace_lost_cookie).
+        # A due lost-response repair (repair._replace_lost_cookie).
         if config.repair_rule == "old":
             if _in_grace(token, t, grace):
                 return done(signed)
