@@ -141,10 +141,9 @@ def read_state(request: HttpRequest) -> RequestState:
 
 def write_cookie(request: HttpRequest, response: HttpResponseBase, state: RequestState) -> None:
     """Set or delete the token cookie on ``response`` as ``state`` says, or leave it alone."""
-    name = app_settings.COOKIE_NAME
     if state.new_value is not None:
         response.set_cookie(
-            name,
+            app_settings.COOKIE_NAME,
             state.new_value.encode(),
             max_age=state.max_age(),
             path=app_settings.COOKIE_PATH,
@@ -153,7 +152,7 @@ def write_cookie(request: HttpRequest, response: HttpResponseBase, state: Reques
             httponly=app_settings.COOKIE_HTTPONLY,
             samesite=app_settings.COOKIE_SAMESITE,  # type: ignore[arg-type]
         )
-    elif state.delete and name in request.COOKIES:
+    elif state.delete and (name := app_settings.COOKIE_NAME) in request.COOKIES:
         response.delete_cookie(
             name,
             path=app_settings.COOKIE_PATH,
