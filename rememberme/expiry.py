@@ -264,8 +264,8 @@ def end_outlived(request: HttpRequest, state: RequestState) -> None:
     leave_anonymous(request)
 
 
-def end_revoked(request: HttpRequest, token: RememberToken | None) -> None:
-    """End the request's session, whose token no longer backs it."""
+def end_revoked(request: HttpRequest, state: RequestState, token: RememberToken | None) -> None:
+    """End the request's session, whose token no longer backs it, and delete the cookie."""
     # request.user is lazy: resolve it while the session still names the
     # user, or a receiver that reads it later sees the flushed session.
     user = request.user if request.user.is_authenticated else None
@@ -274,3 +274,4 @@ def end_revoked(request: HttpRequest, token: RememberToken | None) -> None:
     )
     request.session.flush()
     leave_anonymous(request)
+    state.delete_cookie()

@@ -99,15 +99,14 @@ class RememberMeMiddleware:
             # No session machinery (reported by the system checks), or a
             # browser that sent neither cookie: nothing to restore or check.
             return
-        if SESSION_KEY in session and not (
-            expiry.outlived(session) and self._may_act(request, state)
-        ):
-            self._check_live_session(request, state)
-            return
-        if SESSION_KEY in session:
+        if SESSION_KEY in session and expiry.outlived(session):
             # Its engine still served it past its own expiry.
+            if not self._may_act(request, state):
+                return
             expiry.end_outlived(request, state)
-        if state.raw_cookie is not None:
+        if SESSION_KEY in session:
+            self._check_live_session(request, state)
+        elif state.raw_cookie is not None:
             if self._may_act(request, state):
                 restore.restore(request, state)
         elif expiry.session_gone(request) and self._may_act(request, state):
@@ -121,8 +120,7 @@ class RememberMeMiddleware:
             if sessions.revalidation_due(session) and self._may_act(request, state):
                 stands, token = tokens.revalidate(session, token_id)
                 if not stands:
-                    expiry.end_revoked(request, token)
-                    state.delete_cookie()
+                    expiry.end_revoked(request, state, token)
         if sessions.has_rotation_marks(session) and self._may_act(request, state):
             repair.settle(request, state)
 

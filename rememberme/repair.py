@@ -42,8 +42,7 @@ def settle(request: HttpRequest, state: RequestState) -> None:
     if verdict.new_value is not None:
         state.set_cookie(verdict.new_value, verdict.token.expires_at)
     elif verdict.outcome is Outcome.THEFT:
-        expiry.end_revoked(request, verdict.token)
-        state.delete_cookie()
+        expiry.end_revoked(request, state, verdict.token)
 
 
 def _confirm_arrival(
