@@ -17,10 +17,14 @@ engine                    when the session ends
 ``signed_cookies``        the cookie's signing time + the expiry age
 ========================  ===============================================
 
-The stamp is written by ``RememberMeMiddleware`` into every session that
-``SessionMiddleware`` is about to save anyway, so it costs no write and no
-query. A signed cookie carries its signing time, exact and free, so it
-needs no stamp.
+The stamp is written by ``RememberMeMiddleware`` (:func:`stamp_on_save`)
+into every session that ``SessionMiddleware`` is about to save anyway, so
+it costs no write and no query. A signed cookie carries its signing time,
+exact and free, so it needs no stamp.
+
+Ending a session on a request lives here too: :func:`end_outlived`,
+:func:`end_revoked` and :func:`send_expired` (``session_ended`` with its
+reason).
 """
 
 from __future__ import annotations

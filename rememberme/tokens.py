@@ -3,8 +3,12 @@ Checking a presented token and rotating it: the one path a cookie takes.
 
 :func:`check_token` looks the selector up once, applies the validity rules
 without any hashing, verifies the verifier once and rotates at most once.
-It returns a :class:`Verdict`; signing in and writing the cookie are the
-middleware's part.
+It returns a :class:`Verdict`; signing in is ``restore``'s part, writing
+the cookie ``state``'s. The rules it applies live here once: whether a
+token may sign in (:func:`unusable_reason`), the grace window
+(:func:`grace_end`), and whether a token still backs the session it made
+(:func:`session_token_stands`, asked by :func:`revalidate` and the status
+endpoint).
 """
 
 from __future__ import annotations
