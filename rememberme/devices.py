@@ -65,8 +65,6 @@ class DevicesView(LoginRequiredMixin, TemplateView):
         tokens = RememberToken.objects.active(now).filter(user_id=self.request.user.pk)
         browsers = []
         for token in tokens.order_by("-last_used_at", "-pk"):
-            if token.is_expired(now):
-                continue
             device = describe(token.user_agent)
             browsers.append(
                 RememberedBrowser(
