@@ -41,7 +41,7 @@ def _enabled(event: str) -> bool:
     try:
         return event in app_settings.NOTIFY_EMAIL
     except ImproperlyConfigured:
-        # Reported by the system check rememberme.E025; a courtesy mail is
+        # Reported by the system check rememberme.E019; a courtesy mail is
         # no reason to fail the sign-in or the theft rule's response.
         return False
 

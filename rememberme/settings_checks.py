@@ -160,7 +160,7 @@ def _check_notify_email() -> list[Any]:
             message,
             hint=f"Use any of {', '.join(map(repr, NOTIFY_EVENTS))}; for one, write "
             "('theft',) with the comma.",
-            id="rememberme.E025",
+            id="rememberme.E019",
         )
         for message in unknown
     ]

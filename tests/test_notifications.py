@@ -147,7 +147,7 @@ def test_the_setting_must_be_a_list(settings, value):
     settings.REMEMBERME_NOTIFY_EMAIL = value
     with pytest.raises(ImproperlyConfigured, match="REMEMBERME_NOTIFY_EMAIL"):
         app_settings.NOTIFY_EMAIL
-    assert [e.id for e in run_checks() if e.id == "rememberme.E025"] == ["rememberme.E025"]
+    assert [e.id for e in run_checks() if e.id == "rememberme.E019"] == ["rememberme.E019"]
 
 
 def test_a_misconfigured_setting_does_not_fail_the_sign_in(user, settings):
@@ -160,6 +160,6 @@ def test_a_misconfigured_setting_does_not_fail_the_sign_in(user, settings):
 
 def test_an_unknown_event_is_reported_by_the_checks(settings):
     settings.REMEMBERME_NOTIFY_EMAIL = ("theft", "login")
-    errors = [e for e in run_checks() if e.id == "rememberme.E025"]
+    errors = [e for e in run_checks() if e.id == "rememberme.E019"]
     assert len(errors) == 1
     assert "'login'" in errors[0].msg
