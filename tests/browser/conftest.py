@@ -18,16 +18,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("REMEMBERME_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 

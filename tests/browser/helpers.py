@@ -1,10 +1,24 @@
-"""Helpers the browser tests import: sign in and ask who is signed in, in a page."""
+"""Helpers the browser tests import: the browser to launch, sign in and ask who is signed in."""
 
 from __future__ import annotations
 
+import os
+
 from tests.helpers import PASSWORD
 
-__all__ = ["sign_in", "whoami"]
+__all__ = ["CHROMIUM", "LAUNCH_ARGS", "sign_in", "whoami"]
+
+#: Debian's Chromium (Playwright cannot download its own browsers here).
+CHROMIUM = os.environ.get("REMEMBERME_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def sign_in(page, base_url: str, *, remember: bool) -> None:

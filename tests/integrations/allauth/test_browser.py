@@ -10,18 +10,9 @@ import shutil
 
 import pytest
 
+from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS
 from tests.helpers import PASSWORD
 from tests.integrations.allauth.helpers import totp_code
-
-CHROMIUM = os.environ.get("REMEMBERME_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
