@@ -183,8 +183,7 @@ def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:
     response and unlink the session from it; return the token, if any.
     """
     token = this_browsers_token(request)
-    if token is not None:
-        token.revoke(reason, request=request)
+    revoked_here = token is not None and token.revoke(reason, request=request)
     state = find_state(request)
     if state is not None:
         state.delete_cookie()
@@ -193,14 +192,19 @@ def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:
         return token
     if (
         token is not None
-        and token.revoked_at is not None
         and sessions.linked_token_id(session) == token.pk
         and (state is None or state.signed_in is None)
     ):
         # The session stays signed in (logout() ends it by itself), but
         # still within reach of "sign out everywhere". Not after a login
         # with a credential on this request: that session is its own.
-        sessions.mark_forgotten(session, token.revoked_at)
+        if revoked_here:
+            assert token.revoked_at is not None
+            sessions.mark_forgotten(session, token.revoked_at)
+        # A token revoked before, by something else (sign out everywhere,
+        # an administrator, the theft rule), gets no mark: the session
+        # stays linked to it, and its next check ends it. Marking it here
+        # would let the session outlive that revocation for good.
     else:
         sessions.unlink(session)
     return token

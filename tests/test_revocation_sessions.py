@@ -256,3 +256,47 @@ def test_a_password_login_without_remember_me_is_not_a_forgotten_token_session(u
         RememberToken.objects.filter(user=user).revoke(RevokeReason.ADMIN)
         clock.tick(INTERVAL + 1)
         assert whoami(browser)["user"] == "alice"
+
+
+@pytest.mark.parametrize("how", ["devices", "forget"])
+@pytest.mark.parametrize(
+    "revoke_all",
+    [
+        pytest.param(
+            lambda other, user: other.post("/accounts/logout/", {"everywhere": "1"}),
+            id="sign-out-everywhere",
+        ),
+        pytest.param(
+            lambda other, user: RememberToken.objects.filter(user=user).revoke(RevokeReason.ADMIN),
+            id="admin-revokes-all",
+        ),
+        pytest.param(
+            lambda other, user: RememberToken.objects.filter(user=user).revoke(RevokeReason.THEFT),
+            id="theft",
+        ),
+    ],
+)
+def test_forgetting_a_browser_after_its_token_was_revoked_keeps_no_session(
+    user, settings, how, revoke_all
+):
+    # A session restored from a token, whose token is then revoked by someone
+    # else: "forget this browser" from that session, before its next check,
+    # must not turn the revocation into a lasting pass.
+    settings.REMEMBERME_REVALIDATE_INTERVAL = INTERVAL
+    with freeze_time("2026-05-01 08:00:00") as clock:
+        browser, token = remembered_client()
+        close_browser(browser)
+        assert whoami(browser) == {"user": "alice", "restored": True}
+        other, _other_token = remembered_client()
+        revoke_all(other, user)
+        if how == "devices":
+            browser.post("/accounts/devices/", {"action": "revoke", "token": token.pk})
+        else:
+            request = browser.get("/whoami/").wsgi_request
+            RememberMeMiddleware(lambda r: HttpResponse()).process_request(request)
+            forget(request)
+            request.session.save()
+        clock.tick(INTERVAL + 1)
+        assert whoami(browser)["user"] is None
+        clock.tick(INTERVAL + 1)
+        assert whoami(browser)["user"] is None
