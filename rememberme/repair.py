@@ -32,10 +32,16 @@ logger = logging.getLogger("rememberme")
 
 def settle(request: HttpRequest, state: RequestState) -> None:
     """Act on the rotation marks of the signed-in session: see :func:`settle_rotation`."""
+    session = request.session
+    marks = sessions.rotation_marks(session)
     try:
-        verdict = settle_rotation(request, request.session, state.cookie)
+        verdict = settle_rotation(request, session, state.cookie)
     except DatabaseError:
         logger.exception("Database error while settling a remember-me rotation.")
+        # Settled again at the next request: a mark lost with the error
+        # would lose the proof that a rotation's response arrived, and with
+        # it the refusal of a repair for a copy of the replaced cookie.
+        sessions.put_back_rotation_marks(session, marks)
         return
     if verdict is None or verdict.token is None:
         return

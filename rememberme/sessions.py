@@ -42,8 +42,10 @@ __all__ = [
     "persistent_values",
     "persistent_values_changed",
     "pop_rotation",
+    "put_back_rotation_marks",
     "restore_persistent_values",
     "revalidation_due",
+    "rotation_marks",
     "storable_values",
     "unlink",
 ]
@@ -160,6 +162,18 @@ def pop_rotation(session: SessionBase) -> datetime.datetime | None:
 
 def has_rotation_marks(session: SessionBase) -> bool:
     return GRACE_KEY in session or ROTATION_KEY in session
+
+
+def rotation_marks(session: SessionBase) -> dict[str, Any]:
+    """Return the rotation and grace marks of ``session``, for :func:`put_back_rotation_marks`."""
+    return {key: session[key] for key in (ROTATION_KEY, GRACE_KEY) if key in session}
+
+
+def put_back_rotation_marks(session: SessionBase, marks: dict[str, Any]) -> None:
+    """Make ``session``'s rotation and grace marks ``marks`` again."""
+    for key in (ROTATION_KEY, GRACE_KEY):
+        session.pop(key, None)
+    session.update(marks)
 
 
 def grace_cookie_matches(digest: str, verifier: str) -> bool:

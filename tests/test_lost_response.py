@@ -251,3 +251,28 @@ def test_a_repair_made_for_a_copy_is_theft_once_the_owner_uses_its_session(old_c
     assert len(thefts) == 1
     with at(4000):
         assert browser(copy_cookie).get("/whoami/").json()["user"] is None
+
+
+def test_a_database_error_while_recording_the_arrival_is_retried(old_cookie, monkeypatch):
+    # The arrival must not be lost with the error: else the token would stay
+    # open to a repair for a copy of the replaced cookie for good.
+    from django.db import DatabaseError
+
+    from rememberme import tokens
+
+    record_arrival = tokens.record_arrival
+
+    def failing(*args, **kwargs):
+        raise DatabaseError("injected")
+
+    with at(0):
+        owner = browser(old_cookie)
+        owner.get("/whoami/")
+    monkeypatch.setattr(tokens, "record_arrival", failing)
+    with at(1):
+        assert owner.get("/whoami/").json()["user"] == "alice"
+    assert not RememberToken.objects.get().rotation_arrived
+    monkeypatch.setattr(tokens, "record_arrival", record_arrival)
+    with at(2):
+        assert owner.get("/whoami/").json()["user"] == "alice"
+    assert RememberToken.objects.get().rotation_arrived
