@@ -95,8 +95,11 @@ def session_status(request: HttpRequest, now: datetime.datetime | None = None) -
     token_expires_at = None
     token_id = sessions.linked_token_id(session) if authenticated and session else None
     if token_id is not None and session is not None:
-        # With its user, so that REMEMBERME_POLICY's ages for that user apply.
-        token = RememberToken.objects.select_related("user").filter(pk=token_id).first()
+        # From the database that writes tokens, as the revalidation reads
+        # it: a lagging replica would report a revoked token as standing.
+        token = (
+            RememberToken.objects.for_write().select_related("user").filter(pk=token_id).first()
+        )
         if sessions.revalidation_due(session, now) and (
             token is None or not session_token_stands(token, session, now)
         ):

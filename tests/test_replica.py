@@ -140,6 +140,23 @@ def test_revocation_reaches_a_live_session_while_the_replica_lags(routed, user, 
     assert ended[-1]["reason"] == "revoked"
 
 
+def test_status_reports_the_revocation_the_replica_has_not_seen(routed, user):
+    # The status endpoint applies the revalidation's rule, so it reads the
+    # token where the revalidation does: it must not promise a session that
+    # the next ordinary request ends.
+    routed.REMEMBERME_REVALIDATE_INTERVAL = 60
+    with freeze_time(T0) as clock:
+        _token, value = RememberToken.objects.issue(user, backend=BACKEND)
+        replicate()
+        browser = browser_with(value.encode())
+        assert whoami(browser)["restored"]
+        replicate()
+        revoke_user_tokens(user, reason="logout_all")
+        clock.tick(datetime.timedelta(seconds=61))
+        assert browser.get("/accounts/status/").json()["authenticated"] is False
+        assert whoami(browser)["user"] is None
+
+
 def test_token_cap_counts_the_tokens_the_replica_has_not_seen(routed, user):
     routed.REMEMBERME_MAX_TOKENS_PER_USER = 2
     for _ in range(3):
