@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-SECRET_KEY = "tests-only-not-secret"
-DEBUG = False
-USE_TZ = True
-TIME_ZONE = "UTC"
-ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+from tests.settings import *  # noqa: F403
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -41,25 +37,8 @@ AUTHENTICATION_BACKENDS = [
 
 ROOT_URLCONF = "tests.integrations.allauth.urls"
 
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ]
-        },
-    }
-]
-
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STATIC_URL = "/static/"
-LOGIN_REDIRECT_URL = "/whoami/"
+# allauth's login, where Django sends people by default.
+LOGIN_URL = "/accounts/login/"
 
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_EMAIL_VERIFICATION = "none"

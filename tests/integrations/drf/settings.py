@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-SECRET_KEY = "tests-only-not-secret"
-DEBUG = False
-USE_TZ = True
-TIME_ZONE = "UTC"
-ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+from tests.settings import *  # noqa: F403
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -26,18 +22,6 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "tests.integrations.drf.urls"
 
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
-        "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
-    }
-]
-
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STATIC_URL = "/static/"
 
 # As docs/howto/snippets/drf_login.py says.
 REST_FRAMEWORK = {
