@@ -2,7 +2,7 @@
 Restoring a session from a token: the request that has no signed-in
 session but a token cookie.
 
-:func:`restore` asks ``tokens.check_token()`` for a verdict and, when it
+:func:`restore` asks ``tokens.judge_token()`` for a verdict and, when it
 signs in, logs the user in with Django's own ``login()`` and gives the new
 session what the token kept. A bad cookie is deleted and the request stays
 anonymous.
@@ -16,15 +16,20 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, login
-from django.contrib.sessions.backends.base import SessionBase
-from django.db import DatabaseError
+from django.contrib.sessions.backends import cache as cache_engine
+from django.contrib.sessions.backends import db as db_engine
+from django.contrib.sessions.backends import file as file_engine
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest
+from django.utils.crypto import get_random_string
 
 from . import csrf, expiry, secondfactor, sessions, signals
 from .models import RememberToken
 from .policy import get_policy
 from .state import RequestState
-from .tokens import Verdict, check_token
+from .lookup import find_with_user
+from .tokens import Verdict, judge_token
 
 __all__ = ["key_chosen_at_save", "restore"]
 
@@ -40,17 +45,35 @@ def restore(request: HttpRequest, state: RequestState) -> None:
             expiry.send_expired(request)
         return
     try:
-        verdict = check_token(request, state.cookie)
+        token = find_with_user(state.cookie.selector)
+        # The rotation and login()'s writes (last_login, and whatever its
+        # user_logged_in receivers write) commit together: one durable
+        # commit instead of one per statement, and no rotation without the
+        # sign-in it was for. The lookup stays outside, so that on SQLite
+        # the transaction's first statement is a write: it then waits for
+        # the write lock like any writer, where a read upgraded to a write
+        # could fail at once with "database is locked".
+        # An unknown selector (any junk cookie) writes nothing: no transaction.
+        writes = (
+            transaction.atomic(using=RememberToken.objects.for_write().db)
+            if token is not None
+            else contextlib.nullcontext()
+        )
+        with writes:
+            verdict = judge_token(request, state.cookie, token)
+            if verdict.signs_in:
+                _sign_in(request, state, verdict)
         if verdict.signs_in:
-            _sign_in(request, state, verdict)
+            _announce(request, verdict)
         else:
             state.delete_cookie()
             if expiry.session_gone(request):
                 expiry.send_expired(request)
     except DatabaseError:
-        # The token is untouched or fully rotated (its grace window then
-        # covers the cookie the browser still holds): keep the cookie,
-        # make sure no half-made session survives, carry on anonymous.
+        # The token is untouched, or fully rotated when the failure came
+        # after the commit (its grace window then covers the cookie the
+        # browser still holds): keep the cookie, make sure no half-made
+        # session survives, carry on anonymous.
         logger.exception("Database error while restoring a remember-me session.")
         _abandon(request, state)
 
@@ -76,6 +99,13 @@ def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> Non
         sessions.mark_rotation(session, token.rotated_at)
     elif verdict.replaced and state.cookie is not None:
         sessions.mark_grace(session, state.cookie.verifier, token.rotated_at)
+
+
+def _announce(request: HttpRequest, verdict: Verdict) -> None:
+    # Once the restore's writes have committed: a receiver never hears of
+    # a restore that was rolled back.
+    token = verdict.token
+    assert token is not None
     signals.session_restored.send(
         sender=RememberToken,
         request=request,
@@ -122,6 +152,10 @@ def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
     if session.session_key is not None:
         yield
         return
+    if isinstance(session, _CREATES_ATOMICALLY):
+        # Kept until the response saves the session, which is when the
+        # key is chosen.
+        session._get_new_session_key = _unchecked_key  # type: ignore[method-assign]
     # An instance attribute shadows the method for this call of login() only.
     session.cycle_key = _keep_unset  # type: ignore[method-assign]
     try:
@@ -132,3 +166,20 @@ def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
 
 def _keep_unset() -> None:
     """Stand in for ``cycle_key()`` on a session that has no key yet."""
+
+
+# Django's engines whose create() writes with save(must_create=True), which
+# fails on a taken key (a unique primary key, cache.add(), O_EXCL) and makes
+# create() draw again: their key generator's exists() query only predicts
+# that failure, for keys of 165 random bits. Skipping it saves the restore a
+# query; the engines' own collision handling stays whole.
+_CREATES_ATOMICALLY = (
+    db_engine.SessionStore,
+    cache_engine.SessionStore,
+    file_engine.SessionStore,
+)
+
+
+def _unchecked_key() -> str:
+    """Stand in for ``_get_new_session_key()``: a new key, without asking the store."""
+    return get_random_string(32, VALID_KEY_CHARS)

@@ -46,6 +46,7 @@ __all__ = [
     "check_token",
     "grace_end",
     "in_grace",
+    "judge_token",
     "presents_current",
     "presents_replaced",
     "record_arrival",
@@ -174,8 +175,17 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
     Argon2 verification (two in the grace window) and, when rotating, one
     Argon2 hash and one conditional UPDATE.
     """
+    return judge_token(request, cookie, find_with_user(cookie.selector))
+
+
+def judge_token(request: HttpRequest, cookie: CookieValue, token: RememberToken | None) -> Verdict:
+    """
+    Decide what ``cookie`` is worth, given the token its selector found
+    (``lookup.find_with_user``): :func:`check_token` without the lookup,
+    for a caller that makes the writes of a restore one transaction but
+    leaves the lookup, a read, outside it.
+    """
     now = timezone.now()
-    token = find_with_user(cookie.selector)
     if token is None:
         logger.debug("Remember-me cookie with an unknown selector ignored.")
         return Verdict(Outcome.INVALID)

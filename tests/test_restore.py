@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from importlib import import_module
 from unittest import mock
 
 import pytest
@@ -10,7 +11,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
@@ -330,6 +331,66 @@ def test_restore_writes_the_new_session_once(remembered):
     assert len(writes) == 1
     assert writes[0].startswith("INSERT")
     assert whoami(client)["user"] == "alice"
+
+
+def test_restore_asks_the_session_store_nothing_before_writing(remembered):
+    # The key of the new session is not looked up first: the INSERT with
+    # must_create fails on a taken key, and the engine draws again.
+    client, _ = remembered
+    close_browser(client)
+    with CaptureQueriesContext(connection) as queries:
+        assert whoami(client) == RESTORED
+    session_sql = [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]]
+    assert len(session_sql) == 1
+    assert session_sql[0].startswith("INSERT")
+
+
+@pytest.mark.parametrize("engine", ["db", "cache", "file"])
+def test_a_session_key_already_taken_is_drawn_again(user, settings, tmp_path, engine):
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{engine}"
+    settings.SESSION_FILE_PATH = str(tmp_path)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    client = Client()  # its handler loads the engine
+    login(client)
+    close_browser(client)
+    other = store()
+    other["cart"] = "someone else's"
+    other.create()
+    taken = other.session_key
+    fresh = "f" * 32
+    with mock.patch("rememberme.restore.get_random_string", side_effect=[taken, fresh]) as draw:
+        assert whoami(client) == RESTORED
+    assert draw.call_count == 2
+    assert client.cookies["sessionid"].value == fresh
+    assert store(taken).load() == {"cart": "someone else's"}
+    assert whoami(client) == {"user": "alice", "restored": False}
+
+
+def test_a_sign_in_that_fails_leaves_the_token_as_it_was(remembered):
+    # The rotation and login()'s writes commit together: when a
+    # user_logged_in receiver fails on the database, the token is not
+    # rotated, no restore is announced, and the cookie still works.
+    client, token = remembered
+    close_browser(client)
+    issued = token.verifier_hash
+    cookie = token_cookie(client)
+
+    def fail(**kwargs):
+        RememberToken.objects.filter(pk=token.pk).update(user_agent="written by the receiver")
+        raise DatabaseError("the database went away")
+
+    user_logged_in.connect(fail, dispatch_uid="test-fail-sign-in")
+    try:
+        with receiving(signals.session_restored) as restored:
+            assert whoami(client) == ANON
+    finally:
+        user_logged_in.disconnect(dispatch_uid="test-fail-sign-in")
+    assert restored == []
+    token.refresh_from_db()
+    assert token.verifier_hash == issued
+    assert token.user_agent != "written by the receiver"
+    assert token_cookie(client) == cookie
+    assert whoami(client) == RESTORED
 
 
 def test_restore_never_keeps_a_session_key_the_browser_sent(client, user, settings):
