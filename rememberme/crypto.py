@@ -58,14 +58,24 @@ SELECTOR_TIME_LENGTH = 8
 SELECTOR_LENGTH = SELECTOR_TIME_LENGTH + 22
 VERIFIER_LENGTH = 43
 
-#: Bytes of a stored selector digest: the creation time (4), then SHA-256 (32).
-SELECTOR_DIGEST_LENGTH = 4 + 32
+#: Bytes of SHA-256 kept in a selector digest: 128 bits (see selector_digest()).
+SELECTOR_HASH_LENGTH = 16
+#: Bytes of a stored selector digest: the creation time (4), then the
+#: first 16 bytes of SHA-256.
+SELECTOR_DIGEST_LENGTH = 4 + SELECTOR_HASH_LENGTH
 #: Bytes of a stored backend digest (see backend_digest()).
 BACKEND_DIGEST_LENGTH = 8
-#: Bytes of a password fingerprint: an HMAC-SHA256 digest.
-FINGERPRINT_LENGTH = 32
-#: Room for a packed Argon2id hash (pack_hash(): 60 bytes with the default
-#: salt and digest sizes), with space for longer salts or digests.
+#: Bytes of a password fingerprint: HMAC-SHA256 truncated to 128 bits.
+FINGERPRINT_LENGTH = 16
+#: Bytes of the fingerprints stored before they were truncated (the whole
+#: HMAC-SHA256); still accepted, see password_fingerprint_matches().
+FULL_FINGERPRINT_LENGTH = 32
+#: Argon2id salt and tag (digest) lengths of new hashes (see _hasher()).
+ARGON2_SALT_LENGTH = 8
+ARGON2_TAG_LENGTH = 16
+#: Room for a packed Argon2id hash (pack_hash(): 36 bytes with the current
+#: salt and tag lengths, 60 for hashes made with the earlier 16-byte salt and
+#: 32-byte tag, which still verify), with space for longer salts or tags.
 PACKED_HASH_MAX_LENGTH = 128
 
 # The whole cookie grammar. Anything else is rejected before any query or
@@ -121,7 +131,16 @@ def parse_cookie_value(raw: str | None) -> CookieValue | None:
 def selector_digest(selector: str) -> bytes:
     """
     Return what the table stores in place of ``selector``: its creation-time
-    prefix as 4 raw bytes, then the SHA-256 of the whole selector.
+    prefix as 4 raw bytes, then the first 16 bytes of the SHA-256 of the
+    whole selector (20 bytes).
+
+    128 bits of SHA-256 are as many as the selector has random bits, so
+    recovering a selector from its digest still takes about 2**128 tries,
+    and a clash between two selectors of the same second (the prefix keeps
+    other seconds apart) is a birthday bound of 2**-128 per pair: at a
+    million tokens created in one second, about 2**-89. A clash would fail
+    the insert on the unique index, not mix two rows up. The other 16 bytes
+    would add nothing but width to every row and every index entry.
 
     Unkeyed on purpose. The selector carries 128 random bits, so SHA-256
     preimage resistance alone keeps a copy of the table from yielding a
@@ -133,7 +152,8 @@ def selector_digest(selector: str) -> bytes:
     contiguous index pages; the row's ``created_at`` says as much anyway.
     """
     return (
-        bytes.fromhex(selector[:SELECTOR_TIME_LENGTH]) + hashlib.sha256(selector.encode()).digest()
+        bytes.fromhex(selector[:SELECTOR_TIME_LENGTH])
+        + hashlib.sha256(selector.encode()).digest()[:SELECTOR_HASH_LENGTH]
     )
 
 
@@ -151,12 +171,24 @@ def backend_digest(path: str) -> bytes:
 
 @lru_cache(maxsize=8)
 def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    # A 16-byte tag and an 8-byte salt lose nothing for a verifier of 256
+    # random bits. With a copy of the row, finding any value whose tag
+    # matches a 128-bit tag takes about 2**128 (3.4e38) Argon2 computations:
+    # about 1e10 years at 1e21 a second, the security level of AES-128. A
+    # 32-byte tag only raised that bound to the verifier's own 2**255, which
+    # nobody reaches either. A salt keeps one precomputed table from serving
+    # every hash, which matters for passwords, drawn from a small likely
+    # set; no table of 2**256 random values can be built, so any salt will
+    # do, and 8 bytes is Argon2's minimum (RFC 9106). That is 24 bytes less
+    # per hash, and every row holds two. Hashes made with other lengths
+    # still verify: the packed form records the salt's length and the tag
+    # is the rest.
     return PasswordHasher(
         time_cost=time_cost,
         memory_cost=memory_cost,
         parallelism=parallelism,
-        hash_len=32,
-        salt_len=16,
+        hash_len=ARGON2_TAG_LENGTH,
+        salt_len=ARGON2_SALT_LENGTH,
         type=Type.ID,
     )
 
@@ -167,10 +199,14 @@ def _current_hasher() -> PasswordHasher:
 
 
 # A stored hash is the PHC string "$argon2id$v=19$m=..,t=..,p=..$salt$hash"
-# (about 97 characters) packed into 60 bytes: version, memory, time and
-# parallelism as big-endian integers, then the raw salt and digest. Two of
-# them are in every row the purge moves, so the base64 and the field names
-# are not worth storing; unpacking rebuilds the exact string to verify.
+# (61 characters at the default parameters) packed into 36 bytes: version,
+# memory, time and parallelism as big-endian integers (11 bytes), the
+# salt's length (1), then the raw salt (8) and tag (16). Two of them are in
+# every row the purge moves, so the base64 and the field names are not
+# worth storing; unpacking rebuilds the exact string to verify. The salt's
+# length is stored and the tag is whatever follows, so a hash packed with
+# other lengths (60 bytes with the earlier 16-byte salt and 32-byte tag)
+# unpacks and verifies too.
 _PACKED_HEADER = struct.Struct(">BIIH")
 _PHC_RE = re.compile(
     r"\$argon2id\$v=(?P<v>\d+)\$m=(?P<m>\d+),t=(?P<t>\d+),p=(?P<p>\d+)"
@@ -238,29 +274,44 @@ def verify_verifier(stored_hash: bytes | memoryview, verifier: str) -> bool:
 _FINGERPRINT_SALT = "rememberme.crypto.password_fingerprint"
 
 
+def _full_fingerprint(password_hash: str, secret: str | None) -> bytes:
+    digest = salted_hmac(_FINGERPRINT_SALT, password_hash, secret=secret, algorithm="sha256")
+    return digest.digest()
+
+
 def password_fingerprint(password_hash: str, secret: str | None = None) -> bytes:
     """
-    Return a keyed digest of a user's password hash (32 raw bytes).
+    Return a keyed digest of a user's password hash (16 raw bytes).
 
     A token remembers the password it was issued under through this digest,
     so that a password changed by any means (even a raw SQL update) makes
     the token invalid. The digest is keyed, like Django's session auth hash,
     so the token table holds nothing derived from the password that a copy
     of the database could use.
+
+    HMAC-SHA256 truncated to 128 bits, a standard truncation (RFC 2104
+    section 5, NIST SP 800-107): without the key, a forged fingerprint
+    matches with probability 2**-128; with it, the row's fingerprint is
+    not what protects anything. A changed password still fails unless two
+    password hashes' fingerprints clash, again 2**-128. The other 16 bytes
+    would only widen every row.
     """
-    digest = salted_hmac(_FINGERPRINT_SALT, password_hash, secret=secret, algorithm="sha256")
-    return digest.digest()
+    return _full_fingerprint(password_hash, secret)[:FINGERPRINT_LENGTH]
 
 
 def password_fingerprint_matches(fingerprint: bytes | memoryview, password_hash: str) -> bool:
     """Return whether ``fingerprint`` was made from ``password_hash``.
 
     Digests made with a key in ``SECRET_KEY_FALLBACKS`` still match, so
-    rotating ``SECRET_KEY`` the documented way signs nobody out.
+    rotating ``SECRET_KEY`` the documented way signs nobody out. A full
+    32-byte HMAC-SHA256, as tokens issued before the truncation store, is
+    compared whole; anything of another length matches nothing.
     """
     stored = bytes(fingerprint)  # PostgreSQL returns a memoryview
+    if len(stored) not in (FINGERPRINT_LENGTH, FULL_FINGERPRINT_LENGTH):
+        return False
     secrets_to_try = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())]
     return any(
-        hmac.compare_digest(stored, password_fingerprint(password_hash, secret))
+        hmac.compare_digest(stored, _full_fingerprint(password_hash, secret)[: len(stored)])
         for secret in secrets_to_try
     )

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .crypto import (
     BACKEND_DIGEST_LENGTH,
-    FINGERPRINT_LENGTH,
+    FULL_FINGERPRINT_LENGTH,
     PACKED_HASH_MAX_LENGTH,
     SELECTOR_DIGEST_LENGTH,
     backend_digest,
@@ -52,17 +52,18 @@ class RememberToken(models.Model):
         related_name="remember_tokens",
         verbose_name=_("user"),
     )
-    # The selector itself is not stored, only crypto.selector_digest() of it:
-    # a copy of the table must not hold values that can be presented as a
-    # cookie, even a wrong one (a known selector with a wrong verifier is
-    # theft, which signs the user out everywhere). Unique by a Meta
-    # constraint, not unique=True: see Meta.constraints.
+    # The selector itself is not stored, only crypto.selector_digest() of it
+    # (20 bytes): a copy of the table must not hold values that can be
+    # presented as a cookie, even a wrong one (a known selector with a wrong
+    # verifier is theft, which signs the user out everywhere). Unique by a
+    # Meta constraint, not unique=True: see Meta.constraints.
     selector_digest = models.BinaryField(
         _("selector digest"), max_length=SELECTOR_DIGEST_LENGTH, editable=False
     )
-    # Packed Argon2id hashes (crypto.pack_hash(), 60 bytes) and raw digests
-    # (32 and 8 bytes), not encoded strings: these bytes are in every row
-    # the purge moves.
+    # Packed Argon2id hashes (crypto.pack_hash(), 36 bytes; 60 for hashes
+    # made before the salt and tag were narrowed) and raw digests (16 and 8
+    # bytes), not encoded strings: these bytes are in every row the purge
+    # moves.
     verifier_hash = models.BinaryField(
         _("verifier hash"), max_length=PACKED_HASH_MAX_LENGTH, editable=False
     )
@@ -73,8 +74,10 @@ class RememberToken(models.Model):
         default=b"",
         editable=False,
     )
+    # 16 bytes (crypto.FINGERPRINT_LENGTH); tokens issued before the
+    # truncation hold the whole 32-byte HMAC, which still matches.
     password_fingerprint = models.BinaryField(
-        _("password fingerprint"), max_length=FINGERPRINT_LENGTH, editable=False
+        _("password fingerprint"), max_length=FULL_FINGERPRINT_LENGTH, editable=False
     )
     backend_digest = models.BinaryField(
         _("authentication backend digest"), max_length=BACKEND_DIGEST_LENGTH, editable=False

@@ -4,6 +4,7 @@ import time
 
 import pytest
 from argon2 import PasswordHasher
+from django.utils.crypto import salted_hmac
 from freezegun import freeze_time
 from hypothesis import given
 from hypothesis import strategies as st
@@ -101,12 +102,29 @@ def test_hash_is_argon2id_and_verifies():
 
 
 def test_stored_hash_is_packed_and_round_trips():
-    encoded = PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1).hash("x")
+    encoded = crypto.unpack_hash(crypto.hash_verifier("x"))
     stored = crypto.pack_hash(encoded)
-    # 11 bytes of parameters, 1 + 16 of salt, 32 of digest: 60 bytes, not ~97.
-    assert len(stored) == 60 < len(encoded)
+    # 11 bytes of parameters, 1 + 8 of salt, 16 of tag: 36 bytes, not 61.
+    # A 256-bit random verifier needs no more (see crypto._hasher()).
+    assert len(stored) == 36 < len(encoded)
+    assert stored[11] == crypto.ARGON2_SALT_LENGTH == 8
+    assert len(stored) - 12 - 8 == crypto.ARGON2_TAG_LENGTH == 16
     assert crypto.unpack_hash(stored) == encoded
     assert crypto.unpack_hash(memoryview(stored)) == encoded  # PostgreSQL's type
+
+
+def test_hashes_with_the_earlier_salt_and_tag_lengths_still_verify():
+    # What tokens issued before the narrowing hold: a 16-byte salt and a
+    # 32-byte tag, packed into 60 bytes. The packed form records the salt's
+    # length and takes the rest as the tag, so they unpack and verify.
+    wide = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, salt_len=16, hash_len=32)
+    encoded = wide.hash("secret")
+    stored = crypto.pack_hash(encoded)
+    assert len(stored) == 60
+    assert crypto.unpack_hash(stored) == encoded
+    assert crypto.verify_verifier(stored, "secret")
+    assert not crypto.verify_verifier(stored, "secreT")
+    assert len(crypto.hash_verifier("secret")) == 36  # new hashes are narrower
 
 
 @pytest.mark.parametrize(
@@ -156,8 +174,44 @@ def test_password_fingerprint_matches_only_its_hash():
     fingerprint = crypto.password_fingerprint("pbkdf2_sha256$1$a$b")
     assert crypto.password_fingerprint_matches(fingerprint, "pbkdf2_sha256$1$a$b")
     assert not crypto.password_fingerprint_matches(fingerprint, "pbkdf2_sha256$1$a$c")
-    assert len(fingerprint) == 32  # raw bytes, not hex: half the width in every row
+    # Raw bytes, not hex, and HMAC-SHA256 truncated to 128 bits: a quarter
+    # of the hex digest's width in every row, and 2**-128 to forge.
+    assert len(fingerprint) == crypto.FINGERPRINT_LENGTH == 16
     assert b"pbkdf2" not in fingerprint
+
+
+def full_fingerprint(password_hash, secret):
+    """The whole HMAC-SHA256, as tokens issued before the truncation store it."""
+    return salted_hmac(
+        "rememberme.crypto.password_fingerprint", password_hash, secret=secret, algorithm="sha256"
+    ).digest()
+
+
+def test_a_full_length_fingerprint_still_matches(settings):
+    stored = full_fingerprint("pbkdf2_sha256$1$a$b", settings.SECRET_KEY)
+    assert len(stored) == 32
+    assert stored[:16] == crypto.password_fingerprint("pbkdf2_sha256$1$a$b")
+    assert crypto.password_fingerprint_matches(stored, "pbkdf2_sha256$1$a$b")
+    assert crypto.password_fingerprint_matches(memoryview(stored), "pbkdf2_sha256$1$a$b")
+    assert not crypto.password_fingerprint_matches(stored, "pbkdf2_sha256$1$a$c")
+    # The whole 32 bytes are compared: a wrong second half does not match.
+    assert not crypto.password_fingerprint_matches(stored[:16] + bytes(16), "pbkdf2_sha256$1$a$b")
+
+
+def test_a_full_length_fingerprint_survives_secret_key_rotation(settings):
+    stored = full_fingerprint("hash", settings.SECRET_KEY)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key"
+    assert crypto.password_fingerprint_matches(stored, "hash")
+    settings.SECRET_KEY_FALLBACKS = []
+    assert not crypto.password_fingerprint_matches(stored, "hash")
+
+
+@pytest.mark.parametrize("length", [0, 1, 8, 15, 17, 31, 33])
+def test_a_fingerprint_of_another_length_matches_nothing(settings, length):
+    # Comparing a prefix must never let a short (or empty) value match.
+    stored = full_fingerprint("hash", settings.SECRET_KEY) * 2
+    assert not crypto.password_fingerprint_matches(stored[:length], "hash")
 
 
 def test_password_fingerprint_survives_secret_key_rotation(settings):

@@ -224,6 +224,25 @@ def test_old_parameters_are_upgraded_at_rotation(issued, settings):
     assert "$m=8192,t=2,p=2$" in crypto.unpack_hash(token.previous_verifier_hash)
 
 
+def test_earlier_salt_and_tag_lengths_are_narrowed_at_rotation(issued):
+    # A hash as tokens issued before the narrowing hold it (16-byte salt,
+    # 32-byte tag: 60 bytes packed) still verifies, and the rotation that
+    # follows stores the new verifier's hash at the current lengths.
+    cookie, token = issued
+    verifier = parsed(cookie).verifier
+    wide = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, salt_len=16, hash_len=32)
+    old_hash = crypto.pack_hash(wide.hash(verifier))
+    assert len(old_hash) == 60
+    RememberToken.objects.filter(pk=token.pk).update(verifier_hash=old_hash)
+    with at(0):
+        browser = browser_with(cookie)
+        assert browser.get("/whoami/").json()["user"] == "alice"
+    token.refresh_from_db()
+    assert bytes(token.previous_verifier_hash) == old_hash
+    assert len(bytes(token.verifier_hash)) == 36  # 11 + 1 + 8 of salt + 16 of tag
+    assert crypto.verify_verifier(token.verifier_hash, parsed(token_cookie(browser)).verifier)
+
+
 def test_rotation_updates_usage_details(issued):
     cookie, token = issued
     with at(0):

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils.crypto import salted_hmac
 
 from rememberme import crypto
 from rememberme.models import RememberToken
@@ -22,11 +23,34 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 def test_an_issued_row_holds_raw_digests(user: Any) -> None:
     token, value = RememberToken.objects.issue(user, backend=MODEL_BACKEND)
     row = RememberToken.objects.get(pk=token.pk)
-    assert len(bytes(row.selector_digest)) == crypto.SELECTOR_DIGEST_LENGTH
-    assert len(bytes(row.password_fingerprint)) == 32
-    assert len(bytes(row.backend_digest)) == crypto.BACKEND_DIGEST_LENGTH
-    assert len(bytes(row.verifier_hash)) == 60
+    # Each as narrow as its job allows (the arithmetic is in crypto.py and
+    # docs/security.rst): the time and 128 bits of SHA-256; HMAC-SHA256
+    # truncated to 128 bits; the Argon2id parameters, an 8-byte salt and a
+    # 16-byte tag.
+    assert len(bytes(row.selector_digest)) == crypto.SELECTOR_DIGEST_LENGTH == 20
+    assert len(bytes(row.password_fingerprint)) == crypto.FINGERPRINT_LENGTH == 16
+    assert len(bytes(row.backend_digest)) == crypto.BACKEND_DIGEST_LENGTH == 8
+    assert len(bytes(row.verifier_hash)) == 36
     assert crypto.verify_verifier(row.verifier_hash, value.verifier)
+
+
+def test_a_row_with_a_full_length_fingerprint_is_still_restored(user: Any) -> None:
+    # Tokens issued before the fingerprint was truncated hold the whole
+    # 32-byte HMAC-SHA256; they keep working, and still fail once the
+    # password changes.
+    browser = Client()
+    login(browser)
+    token = RememberToken.objects.get(user=user)
+    assert len(bytes(token.password_fingerprint)) == 16
+    full = salted_hmac(
+        "rememberme.crypto.password_fingerprint", user.password, algorithm="sha256"
+    ).digest()
+    RememberToken.objects.filter(pk=token.pk).update(password_fingerprint=full)
+    close_browser(browser)
+    assert whoami(browser)["restored"] is True
+    close_browser(browser)
+    type(user).objects.filter(pk=user.pk).update(password=user.password + "x")
+    assert whoami(browser)["user"] is None
 
 
 def test_the_backend_is_found_again_while_configured(user: Any, settings: Any) -> None:

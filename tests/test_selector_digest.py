@@ -7,6 +7,7 @@ replica or an admin page can be presented to trigger the theft rule.
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 import pytest
@@ -85,6 +86,17 @@ def test_the_lookup_is_one_query_by_digest(owner: tuple[Client, str]) -> None:
     lookups = [q["sql"] for q in captured.captured_queries if "selector_digest" in q["sql"]]
     assert len(lookups) == 1
     assert not any(selector in q["sql"] for q in captured.captured_queries)
+
+
+def test_the_digest_is_the_time_then_128_bits_of_sha256() -> None:
+    # 128 bits of SHA-256, as many as the selector has random bits: a
+    # preimage still costs 2**128 tries, and the other 16 bytes would only
+    # widen every row and every entry of the unique index.
+    selector = crypto.new_cookie_value().selector
+    digest = crypto.selector_digest(selector)
+    assert len(digest) == crypto.SELECTOR_DIGEST_LENGTH == 4 + 16
+    assert digest[:4] == bytes.fromhex(selector[: crypto.SELECTOR_TIME_LENGTH])
+    assert digest[4:] == hashlib.sha256(selector.encode()).digest()[:16]
 
 
 def test_digests_keep_the_index_ordered_by_age() -> None:

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='RememberToken',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('selector_digest', models.BinaryField(max_length=36, verbose_name='selector digest')),
+                ('selector_digest', models.BinaryField(max_length=20, verbose_name='selector digest')),
                 ('verifier_hash', models.BinaryField(max_length=128, verbose_name='verifier hash')),
                 ('previous_verifier_hash', models.BinaryField(blank=True, default=b'', max_length=128, verbose_name='previous verifier hash')),
                 ('password_fingerprint', models.BinaryField(max_length=32, verbose_name='password fingerprint')),
