@@ -46,12 +46,41 @@ class RememberToken(models.Model):
     #: The selector this instance was found by or issued with; never stored.
     selector: str | None = None
 
+    # Column order: PostgreSQL aligns each fixed-width value to its width,
+    # padding before it, so the 8-byte columns (the key and the times) come
+    # first, then the user key (4 bytes for an integer key, 8 for a bigint:
+    # aligned either way), then the 1-byte flag, then the variable-length
+    # columns (under 127 bytes they take a 1-byte header and no alignment).
+    # The earlier order padded each row by up to 17 bytes. The table's order
+    # is 0001_initial's, which lists the fields in this order: makemigrations
+    # puts a foreign key last, so keep it after the times when regenerating
+    # (tests/test_row_format.py checks). The admin and the devices page name
+    # their fields, so this order shows nowhere.
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), default=timezone.now, editable=False)
+    rotated_at = models.DateTimeField(_("rotated"), default=timezone.now, editable=False)
+    # The ends token_ends() gave the token at its last issue or rotation:
+    # the one lifetime rule that every reader applies. No index of their own
+    # on expires_at and revoked_at: every query on them starts from the user
+    # (devices page, token cap) or is an admin filter over the whole table,
+    # and each index costs every delete on SQLite. The purge walks the
+    # table by key and uses the partial index in Meta.indexes.
+    expires_at = models.DateTimeField(_("expires"), editable=False)
+    absolute_expires_at = models.DateTimeField(
+        _("absolute expiry"), null=True, blank=True, editable=False
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="remember_tokens",
         verbose_name=_("user"),
     )
+    # Whether the browser showed that the last rotation's response reached
+    # it (tokens.record_arrival): from then on the replaced verifier, once
+    # its grace window is over, is theft even from a session that was
+    # accepted with it in the window.
+    rotation_arrived = models.BooleanField(_("rotation arrived"), default=False, editable=False)
     # The selector itself is not stored, only crypto.selector_digest() of it
     # (20 bytes): a copy of the table must not hold values that can be
     # presented as a cookie, even a wrong one (a known selector with a wrong
@@ -82,25 +111,6 @@ class RememberToken(models.Model):
     backend_digest = models.BinaryField(
         _("authentication backend digest"), max_length=BACKEND_DIGEST_LENGTH, editable=False
     )
-    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(_("last used"), default=timezone.now, editable=False)
-    rotated_at = models.DateTimeField(_("rotated"), default=timezone.now, editable=False)
-    # Whether the browser showed that the last rotation's response reached
-    # it (tokens.record_arrival): from then on the replaced verifier, once
-    # its grace window is over, is theft even from a session that was
-    # accepted with it in the window.
-    rotation_arrived = models.BooleanField(_("rotation arrived"), default=False, editable=False)
-    # The ends token_ends() gave the token at its last issue or rotation:
-    # the one lifetime rule that every reader applies. No index of their own
-    # on expires_at and revoked_at: every query on them starts from the user
-    # (devices page, token cap) or is an admin filter over the whole table,
-    # and each index costs every delete on SQLite. The purge walks the
-    # table by key and uses the partial index in Meta.indexes.
-    expires_at = models.DateTimeField(_("expires"), editable=False)
-    absolute_expires_at = models.DateTimeField(
-        _("absolute expiry"), null=True, blank=True, editable=False
-    )
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoke_reason = models.CharField(
         _("revocation reason"), max_length=32, choices=RevokeReason.choices, blank=True
     )

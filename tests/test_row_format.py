@@ -5,9 +5,11 @@ digests are raw bytes and nothing grows with what a client sends.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
+from django.db import connection, models
 from django.test import Client
 from django.utils.crypto import salted_hmac
 
@@ -76,3 +78,55 @@ def test_a_long_user_agent_is_bounded(user: Any) -> None:
     assert whoami(browser)["restored"] is True
     token.refresh_from_db()
     assert len(token.user_agent) == 256
+
+
+# Width class of each kind of column on PostgreSQL: 8-byte aligned, 4-byte
+# (the user key of the test project's integer id), 1 byte, then
+# variable-length (-1), which needs no alignment when short.
+WIDTHS = {
+    models.BigAutoField: 8,
+    models.DateTimeField: 8,
+    models.ForeignKey: 4,
+    models.BooleanField: 1,
+}
+
+
+def width(field: Any) -> int:
+    return next((w for kind, w in WIDTHS.items() if isinstance(field, kind)), -1)
+
+
+def test_columns_are_ordered_by_alignment_in_the_model_and_the_migration() -> None:
+    # PostgreSQL pads a fixed-width value to its alignment, so widest first,
+    # variable-length last, and the table is created in 0001_initial's order
+    # (which makemigrations would end with the foreign key).
+    migration = importlib.import_module("rememberme.migrations.0001_initial").Migration
+    (create,) = migration.operations
+    migration_order = [name for name, _field in create.fields]
+    model_order = [f.name for f in RememberToken._meta.concrete_fields]
+    assert migration_order == model_order
+    widths = [width(f) for f in RememberToken._meta.concrete_fields]
+    fixed = [w for w in widths if w > 0]
+    assert widths == sorted(fixed, reverse=True) + [-1] * (len(widths) - len(fixed))
+    assert fixed == [8] * 7 + [4, 1]
+
+
+@pytest.mark.postgres
+def test_no_token_row_is_padded_on_postgresql(user: Any) -> None:
+    browser = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0")
+    login(browser)
+    table = RememberToken._meta.db_table
+    columns = [str(f.column) for f in RememberToken._meta.concrete_fields]
+    sizes = " + ".join(
+        f"coalesce(pg_column_size({connection.ops.quote_name(c)}), 0)" for c in columns
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pg_column_size(t.*), {sizes}, revoked_at IS NULL FROM {table} t"  # noqa: S608
+        )
+        ((row, data, has_null),) = cursor.fetchall()
+    # The tuple header: 23 bytes, then a null bitmap (a bit per column) if
+    # any value is null, rounded up to 8. The columns follow it with nothing
+    # in between (the earlier order padded this row by 12 bytes).
+    bitmap = (len(columns) + 7) // 8 if has_null else 0
+    header = (23 + bitmap + 7) // 8 * 8
+    assert row == header + data
