@@ -56,19 +56,22 @@ def _time_ordered_selector_digest() -> str:
     """
     Return a SQL expression for a selector digest as the package stores
     them: the creation time as 4 bytes (here one second apart per row, in
-    key order, as a site's tokens are), then 32 random bytes. SQLite has no
+    key order, as a site's tokens are), then as many random bytes as the
+    digest keeps of SHA-256 (``crypto.SELECTOR_HASH_LENGTH``). SQLite has no
     function that turns a number into bytes (unhex() came in 3.41), so
     there a Python function registered on the connection makes them.
     """
+    from rememberme.crypto import SELECTOR_HASH_LENGTH
+
     start = int(time.time()) - 40 * 24 * 3600
     if connection.vendor == "postgresql":
         prefix = f"lpad(to_hex({start} + i), 8, '0')"
-        return f"decode({prefix} || {_random_text(64)}, 'hex')"
+        return f"decode({prefix} || {_random_text(2 * SELECTOR_HASH_LENGTH)}, 'hex')"
     connection.ensure_connection()
     connection.connection.create_function(
         "rememberme_bench_digest",
         1,
-        lambda i: struct.pack(">I", (start + i) & 0xFFFFFFFF) + os.urandom(32),
+        lambda i: struct.pack(">I", (start + i) & 0xFFFFFFFF) + os.urandom(SELECTOR_HASH_LENGTH),
     )
     return "rememberme_bench_digest(i)"
 

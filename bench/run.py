@@ -431,6 +431,13 @@ def table(result: dict[str, Any], found: list[Check]) -> str:
                     f"(+{_growth_kib(measured) / 1024:.1f}){spread}"
                 )
             lines.append(f"{vendor:<11} " + f"\n{'':<11} ".join(parts))
+            stored = data.get("rows_stored") or {}
+            if stored.get("token_row_bytes") and stored.get("session_row_bytes"):
+                lines.append(
+                    f"{'':<11} average stored row: expired token "
+                    f"{stored['token_row_bytes']:.0f} B, signed-in session "
+                    f"{stored['session_row_bytes']:.0f} B"
+                )
     server = result.get("server")
     if server:
         lines += [
