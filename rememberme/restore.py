@@ -25,10 +25,10 @@ from django.http import HttpRequest
 from django.utils.crypto import get_random_string
 
 from . import csrf, expiry, secondfactor, sessions, signals
+from .lookup import find_with_user
 from .models import RememberToken
 from .policy import get_policy
 from .state import RequestState
-from .lookup import find_with_user
 from .tokens import Verdict, judge_token
 
 __all__ = ["key_chosen_at_save", "restore"]
@@ -155,7 +155,9 @@ def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
     if isinstance(session, _CREATES_ATOMICALLY):
         # Kept until the response saves the session, which is when the
         # key is chosen.
-        session._get_new_session_key = _unchecked_key  # type: ignore[method-assign]
+        # (A private method of SessionBase since Django 1.x, which the type
+        # stubs leave out.)
+        setattr(session, "_get_new_session_key", _unchecked_key)  # noqa: B010
     # An instance attribute shadows the method for this call of login() only.
     session.cycle_key = _keep_unset  # type: ignore[method-assign]
     try:
