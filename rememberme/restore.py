@@ -2,7 +2,7 @@
 Restoring a session from a token: the request that has no signed-in
 session but a token cookie.
 
-:func:`restore` asks ``tokens.judge_token()`` for a verdict and, when it
+:func:`restore` asks ``tokens.check_token()`` for a verdict and, when it
 signs in, logs the user in with Django's own ``login()`` and gives the new
 session what the token kept. A bad cookie is deleted and the request stays
 anonymous.
@@ -11,6 +11,7 @@ anonymous.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Iterator
 
@@ -20,16 +21,15 @@ from django.contrib.sessions.backends import cache as cache_engine
 from django.contrib.sessions.backends import db as db_engine
 from django.contrib.sessions.backends import file as file_engine
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils.crypto import get_random_string
 
 from . import csrf, expiry, secondfactor, sessions, signals
-from .lookup import find_with_user
 from .models import RememberToken
 from .policy import get_policy
 from .state import RequestState
-from .tokens import Verdict, judge_token
+from .tokens import Verdict, check_token
 
 __all__ = ["key_chosen_at_save", "restore"]
 
@@ -45,24 +45,11 @@ def restore(request: HttpRequest, state: RequestState) -> None:
             expiry.send_expired(request)
         return
     try:
-        token = find_with_user(state.cookie.selector)
-        # The rotation and login()'s writes (last_login, and whatever its
-        # user_logged_in receivers write) commit together: one durable
-        # commit instead of one per statement, and no rotation without the
-        # sign-in it was for. The lookup stays outside, so that on SQLite
-        # the transaction's first statement is a write: it then waits for
-        # the write lock like any writer, where a read upgraded to a write
-        # could fail at once with "database is locked".
-        # An unknown selector (any junk cookie) writes nothing: no transaction.
-        writes = (
-            transaction.atomic(using=RememberToken.objects.for_write().db)
-            if token is not None
-            else contextlib.nullcontext()
+        # The rotation and the sign-in commit together (tokens.rotate); a
+        # revocation or the theft rule commits whatever happens next.
+        verdict = check_token(
+            request, state.cookie, sign_in=functools.partial(_sign_in, request, state)
         )
-        with writes:
-            verdict = judge_token(request, state.cookie, token)
-            if verdict.signs_in:
-                _sign_in(request, state, verdict)
         if verdict.signs_in:
             _announce(request, verdict)
         else:
@@ -152,12 +139,12 @@ def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
     if session.session_key is not None:
         yield
         return
-    if isinstance(session, _CREATES_ATOMICALLY):
+    if isinstance(session, _CREATES_ATOMICALLY) and getattr(
+        type(session), _KEY_GENERATOR
+    ) is getattr(SessionBase, _KEY_GENERATOR):
         # Kept until the response saves the session, which is when the
         # key is chosen.
-        # (A private method of SessionBase since Django 1.x, which the type
-        # stubs leave out.)
-        setattr(session, "_get_new_session_key", _unchecked_key)  # noqa: B010
+        setattr(session, _KEY_GENERATOR, _unchecked_key)
     # An instance attribute shadows the method for this call of login() only.
     session.cycle_key = _keep_unset  # type: ignore[method-assign]
     try:
@@ -174,12 +161,18 @@ def _keep_unset() -> None:
 # fails on a taken key (a unique primary key, cache.add(), O_EXCL) and makes
 # create() draw again: their key generator's exists() query only predicts
 # that failure, for keys of 165 random bits. Skipping it saves the restore a
-# query; the engines' own collision handling stays whole.
+# query; the engines' own collision handling stays whole. A subclass that
+# draws its keys its own way keeps its own generator.
 _CREATES_ATOMICALLY = (
     db_engine.SessionStore,
     cache_engine.SessionStore,
     file_engine.SessionStore,
 )
+
+
+# A private method of SessionBase since Django 1.x, which the type stubs
+# leave out.
+_KEY_GENERATOR = "_get_new_session_key"
 
 
 def _unchecked_key() -> str:

@@ -13,14 +13,18 @@ endpoint).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
+from django.db import connections, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -46,7 +50,6 @@ __all__ = [
     "check_token",
     "grace_end",
     "in_grace",
-    "judge_token",
     "presents_current",
     "presents_replaced",
     "record_arrival",
@@ -84,6 +87,10 @@ class Verdict:
     @property
     def signs_in(self) -> bool:
         return self.outcome in (Outcome.ROTATED, Outcome.GRACE)
+
+
+#: What signs the user of a verdict in (the restore's part); see check_token().
+SignIn = Callable[[Verdict], None]
 
 
 def grace_end(rotated_at: datetime.datetime) -> datetime.datetime:
@@ -166,7 +173,9 @@ def revalidate(session: SessionBase, token_id: int) -> tuple[bool, RememberToken
     return False, token
 
 
-def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
+def check_token(
+    request: HttpRequest, cookie: CookieValue, *, sign_in: SignIn | None = None
+) -> Verdict:
     """
     Decide what the presented ``cookie`` is worth.
 
@@ -174,17 +183,15 @@ def check_token(request: HttpRequest, cookie: CookieValue) -> Verdict:
     any token that is unknown, revoked, expired or otherwise unusable; one
     Argon2 verification (two in the grace window) and, when rotating, one
     Argon2 hash and one conditional UPDATE.
-    """
-    return judge_token(request, cookie, find_with_user(cookie.selector))
 
-
-def judge_token(request: HttpRequest, cookie: CookieValue, token: RememberToken | None) -> Verdict:
+    ``sign_in``, if given, is called with the verdict whenever it signs in,
+    before this returns: when the token rotates, inside the transaction
+    that rotates it (see :func:`rotate`), so that the rotation and the
+    sign-in's writes commit together or not at all. Everything else this
+    writes (a revocation, the theft rule, a rotation's arrival) commits on
+    its own, whatever the sign-in does afterwards.
     """
-    Decide what ``cookie`` is worth, given the token its selector found
-    (``lookup.find_with_user``): :func:`check_token` without the lookup,
-    for a caller that makes the writes of a restore one transaction but
-    leaves the lookup, a read, outside it.
-    """
+    token = find_with_user(cookie.selector)
     now = timezone.now()
     if token is None:
         logger.debug("Remember-me cookie with an unknown selector ignored.")
@@ -208,17 +215,23 @@ def judge_token(request: HttpRequest, cookie: CookieValue, token: RememberToken 
             # rotation's cookie is here, so its response arrived.
             if not token.rotation_arrived:
                 record_arrival(token.pk, token.rotated_at)
-            return Verdict(Outcome.GRACE, token)
-        return rotate(request, token, now)
+            return _accepted(Verdict(Outcome.GRACE, token), sign_in)
+        return rotate(request, token, now, sign_in=sign_in)
 
     if in_grace(token, now) and presents_replaced(token, cookie):
         # A request that left before the rotation's response arrived (a
         # parallel tab, an asset, a retried request): the browser already
         # holds or is about to hold the new cookie.
-        return Verdict(Outcome.GRACE, token, replaced=True)
+        return _accepted(Verdict(Outcome.GRACE, token, replaced=True), sign_in)
 
     report_theft(request, token)
     return Verdict(Outcome.THEFT, token)
+
+
+def _accepted(verdict: Verdict, sign_in: SignIn | None) -> Verdict:
+    if sign_in is not None:
+        sign_in(verdict)
+    return verdict
 
 
 def record_arrival(token_id: int, rotated_at: datetime.datetime) -> bool:
@@ -239,10 +252,23 @@ def record_arrival(token_id: int, rotated_at: datetime.datetime) -> bool:
 
 
 def rotate(
-    request: HttpRequest, token: RememberToken, now: datetime.datetime, *, repair: bool = False
+    request: HttpRequest,
+    token: RememberToken,
+    now: datetime.datetime,
+    *,
+    repair: bool = False,
+    sign_in: SignIn | None = None,
 ) -> Verdict:
-    # Hash before touching the row, so nothing slow happens while the
-    # UPDATE holds its row lock.
+    """
+    Rotate ``token``'s verifier with a compare-and-swap; return the verdict.
+
+    With ``sign_in``, the rotation and ``sign_in(verdict)`` are one
+    transaction (see :func:`_signing_in`); a verdict that signs in without
+    a rotation (another request rotated first, and the cookie is in grace)
+    is passed to ``sign_in`` after it.
+    """
+    # Hash and ask the policy before touching the row, so nothing slow (and
+    # no read) happens while the UPDATE holds its row lock.
     assert token.selector is not None, "a token to rotate is found by its selector"
     new_value = new_cookie_value(token.selector)
     new_hash = hash_verifier(new_value.verifier)
@@ -262,18 +288,21 @@ def rotate(
     # Compare-and-swap: the row changes only if its verifier is still the
     # one we verified. Of any number of requests racing with one cookie,
     # exactly one rotates; the database serialises them on the row lock the
-    # UPDATE takes, so no explicit SELECT ... FOR UPDATE (and no lock held
-    # across Python code) is needed.
+    # UPDATE takes, so no SELECT ... FOR UPDATE of the token is needed. With
+    # sign_in that lock is held until the sign-in commits (a login(), not a
+    # slow thing): a racing request with the same cookie waits that long,
+    # then finds the row rotated and is in grace.
     # A repair also needs the rotation it repairs still not shown to have
     # arrived (see repair.settle_rotation).
     condition = {"rotation_arrived": False} if repair else {}
-    updated = RememberToken.objects.filter(
+    rows = RememberToken.objects.for_write(instance=token).filter(
         pk=token.pk, verifier_hash=token.verifier_hash, revoked_at__isnull=True, **condition
-    ).update(**changes)
-    if updated:
-        for name, value in changes.items():
-            setattr(token, name, value)
-        return Verdict(Outcome.ROTATED, token, new_value)
+    )
+    with _signing_in(token.user, rows.db) if sign_in else contextlib.nullcontext():
+        if rows.update(**changes):
+            for name, value in changes.items():
+                setattr(token, name, value)
+            return _accepted(Verdict(Outcome.ROTATED, token, new_value), sign_in)
 
     # Another request changed the row between our read and our write.
     fresh = RememberToken.objects.for_write(instance=token).filter(pk=token.pk).first()
@@ -281,12 +310,47 @@ def rotate(
         return Verdict(Outcome.INVALID, token)
     if fresh.previous_verifier_hash == changes["previous_verifier_hash"] and in_grace(fresh, now):
         fresh.user, fresh.selector = token.user, token.selector
-        return Verdict(Outcome.GRACE, fresh, replaced=True)
+        return _accepted(Verdict(Outcome.GRACE, fresh, replaced=True), sign_in)
     if repair:
         # Its arrival recorded, or rotated by someone holding a newer cookie.
         report_theft(request, token)
         return Verdict(Outcome.THEFT, token)
     return Verdict(Outcome.INVALID, token)
+
+
+@contextlib.contextmanager
+def _signing_in(user: Any, using: str) -> Iterator[None]:
+    """
+    The transaction of a rotation and the sign-in it is for: Django's
+    ``login()`` writes ``last_login``, its ``user_logged_in`` receivers
+    write what they write, and all of it commits with the rotation, in one
+    durable commit instead of one per statement; a sign-in that fails
+    leaves the token as it was.
+
+    Where the database has row locks, the user's row is locked first, as
+    everything else that writes both a user and their tokens does (a
+    password change, ``issue()`` under a token cap): taking the token's row
+    first and the user's at ``last_login`` would let such a writer and a
+    restore deadlock. ``FOR NO KEY UPDATE`` where the database has it is
+    what the ``last_login`` UPDATE takes anyway, and leaves inserts that
+    refer to the user (a new token, a session row) free to go on. SQLite
+    has no row locks, and there the transaction's first statement must be
+    the rotation's UPDATE, a write: it then waits for the write lock like
+    any writer, where a read upgraded to a write fails at once with
+    "database is locked".
+    """
+    with transaction.atomic(using=using):
+        features = connections[using].features
+        user_model = type(user)
+        if (
+            features.has_select_for_update
+            and router.db_for_write(user_model, instance=user) == using
+        ):
+            locked = user_model._base_manager.using(using).select_for_update(
+                no_key=features.has_select_for_no_key_update
+            )
+            list(locked.filter(pk=user.pk).values_list("pk", flat=True))
+        yield
 
 
 def report_theft(request: HttpRequest, token: RememberToken) -> None:

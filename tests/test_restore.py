@@ -366,6 +366,15 @@ def test_a_session_key_already_taken_is_drawn_again(user, settings, tmp_path, en
     assert whoami(client) == {"user": "alice", "restored": False}
 
 
+def test_an_engine_that_draws_its_own_keys_keeps_its_generator(user, settings):
+    settings.SESSION_ENGINE = "tests.own_key_engine"
+    client = Client()
+    login(client)
+    close_browser(client)
+    assert whoami(client) == RESTORED
+    assert client.cookies["sessionid"].value.startswith("own")
+
+
 def test_a_sign_in_that_fails_leaves_the_token_as_it_was(remembered):
     # The rotation and login()'s writes commit together: when a
     # user_logged_in receiver fails on the database, the token is not

@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 from argon2 import PasswordHasher
+from django.db import DatabaseError
 from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
@@ -254,3 +255,25 @@ def test_rotation_updates_usage_details(issued):
     assert token.ip_address == "192.0.2.7"
     assert token.last_used_at == timezone.make_aware(T0 + datetime.timedelta(minutes=10))
     assert token.created_at == timezone.make_aware(T0)
+
+
+def test_a_theft_stays_revoked_when_a_receiver_fails(issued):
+    # The theft rule commits on its own: nothing that happens after it (a
+    # theft_detected receiver failing on the database, say) takes it back.
+    cookie, token = issued
+    with at(0):
+        browser_with(cookie).get("/whoami/")
+
+    def fail(**kwargs):
+        raise DatabaseError("the mail queue's table is gone")
+
+    signals.theft_detected.connect(fail, dispatch_uid="test-failing-theft-receiver")
+    try:
+        with at(31):
+            replay = browser_with(cookie).get("/whoami/")
+    finally:
+        signals.theft_detected.disconnect(dispatch_uid="test-failing-theft-receiver")
+    assert replay.json()["user"] is None
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert token.revoke_reason == "theft"
