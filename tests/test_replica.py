@@ -13,6 +13,7 @@ real streaming standby.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -125,17 +126,26 @@ def test_revoked_token_reads_back_its_revocation(routed, user):
     assert token.revoke_reason == "admin"
 
 
+def _restored_then_revoked_past_the_replica(user: Any, clock: Any) -> Client:
+    """
+    Return a browser whose session a token restored, after the user was
+    signed out everywhere on the primary (the replica still shows the token
+    active) and the session's next check came due.
+    """
+    _token, value = RememberToken.objects.issue(user, backend=BACKEND)
+    replicate()
+    browser = browser_with(value.encode())
+    assert whoami(browser)["restored"]
+    replicate()
+    revoke_user_tokens(user, reason="logout_all")
+    clock.tick(datetime.timedelta(seconds=61))
+    return browser
+
+
 def test_revocation_reaches_a_live_session_while_the_replica_lags(routed, user, ended):
     routed.REMEMBERME_REVALIDATE_INTERVAL = 60
     with freeze_time(T0) as clock:
-        _token, value = RememberToken.objects.issue(user, backend=BACKEND)
-        replicate()
-        browser = browser_with(value.encode())
-        assert whoami(browser)["restored"]
-        replicate()
-        # Signed out everywhere; the replica still shows the token active.
-        revoke_user_tokens(user, reason="logout_all")
-        clock.tick(datetime.timedelta(seconds=61))
+        browser = _restored_then_revoked_past_the_replica(user, clock)
         assert whoami(browser)["user"] is None
     assert ended[-1]["reason"] == "revoked"
 
@@ -146,13 +156,7 @@ def test_status_reports_the_revocation_the_replica_has_not_seen(routed, user):
     # the next ordinary request ends.
     routed.REMEMBERME_REVALIDATE_INTERVAL = 60
     with freeze_time(T0) as clock:
-        _token, value = RememberToken.objects.issue(user, backend=BACKEND)
-        replicate()
-        browser = browser_with(value.encode())
-        assert whoami(browser)["restored"]
-        replicate()
-        revoke_user_tokens(user, reason="logout_all")
-        clock.tick(datetime.timedelta(seconds=61))
+        browser = _restored_then_revoked_past_the_replica(user, clock)
         assert browser.get("/accounts/status/").json()["authenticated"] is False
         assert whoami(browser)["user"] is None
 

@@ -202,34 +202,42 @@ def _restored_and_forgotten(how: str) -> tuple[Client, Client, RememberToken]:
     assert whoami(browser) == {"user": "alice", "restored": True}
     copy = Client()
     copy.cookies["sessionid"] = browser.cookies["sessionid"].value
-    if how == "devices":
-        response = browser.post("/accounts/devices/", {"action": "revoke", "token": token.pk})
-        assert response.status_code == 302
-    else:
-        # rememberme.forget() from a view of the site's own.
-        request = browser.get("/whoami/").wsgi_request
-        RememberMeMiddleware(lambda r: HttpResponse()).process_request(request)
-        forget(request)
-        request.session.save()
+    _forget(browser, token, how)
     token.refresh_from_db()
     assert token.revoked_at is not None
     return browser, copy, token
 
 
+def _forget(browser: Client, token: RememberToken, how: str) -> None:
+    """
+    Forget ``browser``: on the devices page, or with ``rememberme.forget()``
+    from a view of the site's own.
+    """
+    if how == "devices":
+        response = browser.post("/accounts/devices/", {"action": "revoke", "token": token.pk})
+        assert response.status_code == 302
+    else:
+        request = browser.get("/whoami/").wsgi_request
+        RememberMeMiddleware(lambda r: HttpResponse()).process_request(request)
+        forget(request)
+        request.session.save()
+
+
+# Every way all of a user's tokens are revoked at once.
+_REVOKE_ALL = [
+    pytest.param(
+        lambda other, user: other.post("/accounts/logout/", {"everywhere": "1"}),
+        id="sign-out-everywhere",
+    ),
+    pytest.param(
+        lambda other, user: RememberToken.objects.filter(user=user).revoke(RevokeReason.ADMIN),
+        id="admin-revokes-all",
+    ),
+]
+
+
 @pytest.mark.parametrize("how", ["devices", "forget"])
-@pytest.mark.parametrize(
-    "revoke_all",
-    [
-        pytest.param(
-            lambda other, user: other.post("/accounts/logout/", {"everywhere": "1"}),
-            id="sign-out-everywhere",
-        ),
-        pytest.param(
-            lambda other, user: RememberToken.objects.filter(user=user).revoke(RevokeReason.ADMIN),
-            id="admin-revokes-all",
-        ),
-    ],
-)
+@pytest.mark.parametrize("revoke_all", _REVOKE_ALL)
 def test_a_forgotten_browser_is_still_signed_out_everywhere(user, settings, how, revoke_all):
     settings.REMEMBERME_REVALIDATE_INTERVAL = INTERVAL
     with freeze_time("2026-05-01 08:00:00") as clock:
@@ -262,14 +270,7 @@ def test_a_password_login_without_remember_me_is_not_a_forgotten_token_session(u
 @pytest.mark.parametrize(
     "revoke_all",
     [
-        pytest.param(
-            lambda other, user: other.post("/accounts/logout/", {"everywhere": "1"}),
-            id="sign-out-everywhere",
-        ),
-        pytest.param(
-            lambda other, user: RememberToken.objects.filter(user=user).revoke(RevokeReason.ADMIN),
-            id="admin-revokes-all",
-        ),
+        *_REVOKE_ALL,
         pytest.param(
             lambda other, user: RememberToken.objects.filter(user=user).revoke(RevokeReason.THEFT),
             id="theft",
@@ -289,13 +290,7 @@ def test_forgetting_a_browser_after_its_token_was_revoked_keeps_no_session(
         assert whoami(browser) == {"user": "alice", "restored": True}
         other, _other_token = remembered_client()
         revoke_all(other, user)
-        if how == "devices":
-            browser.post("/accounts/devices/", {"action": "revoke", "token": token.pk})
-        else:
-            request = browser.get("/whoami/").wsgi_request
-            RememberMeMiddleware(lambda r: HttpResponse()).process_request(request)
-            forget(request)
-            request.session.save()
+        _forget(browser, token, how)
         clock.tick(INTERVAL + 1)
         assert whoami(browser)["user"] is None
         clock.tick(INTERVAL + 1)
