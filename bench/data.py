@@ -38,8 +38,8 @@ from bench.restore import (  # noqa: E402
     restore_figures,
     restore_ratios,
 )
-from rememberme.conf import app_settings  # noqa: E402
-from rememberme.crypto import hash_verifier, new_cookie_value  # noqa: E402
+from rememberme.internal.conf import app_settings  # noqa: E402
+from rememberme.internal.crypto import hash_verifier, new_cookie_value  # noqa: E402
 from rememberme.models import RememberToken  # noqa: E402
 
 PURGE_COMMAND = "purge_remember_tokens"

@@ -61,7 +61,7 @@ def _time_ordered_selector_digest() -> str:
     function that turns a number into bytes (unhex() came in 3.41), so
     there a Python function registered on the connection makes them.
     """
-    from rememberme.crypto import SELECTOR_HASH_LENGTH
+    from rememberme.internal.crypto import SELECTOR_HASH_LENGTH
 
     start = int(time.time()) - 40 * 24 * 3600
     if connection.vendor == "postgresql":
@@ -162,7 +162,7 @@ def insert_expired_tokens(user: Any, n: int, verifier_hash: bytes) -> None:
     leaves them: a time-ordered selector digest, Argon2id hashes of the current and the
     previous verifier, the password fingerprint, a browser's user agent.
     """
-    from rememberme.crypto import password_fingerprint
+    from rememberme.internal.crypto import password_fingerprint
     from rememberme.models import RememberToken
 
     now = datetime.datetime.now(datetime.timezone.utc)

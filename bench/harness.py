@@ -27,7 +27,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import override_settings
 
-from rememberme.conf import app_settings
+from rememberme.internal.conf import app_settings
 
 REMEMBERME_MIDDLEWARE = "rememberme.middleware.RememberMeMiddleware"
 PAGE = "/page/"

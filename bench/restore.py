@@ -34,9 +34,9 @@ from bench.harness import (
     summary,
     timed_call,
 )
-from rememberme import restore as rememberme_restore
-from rememberme.conf import app_settings
-from rememberme.crypto import parse_cookie_value
+from rememberme.internal import restore as rememberme_restore
+from rememberme.internal.conf import app_settings
+from rememberme.internal.crypto import parse_cookie_value
 from rememberme.models import RememberToken
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"

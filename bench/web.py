@@ -35,8 +35,8 @@ from bench.harness import (  # noqa: E402
     summary,
 )
 from bench.restore import restore_figures  # noqa: E402
-from rememberme.conf import app_settings  # noqa: E402
-from rememberme.crypto import hash_verifier, new_cookie_value, verify_verifier  # noqa: E402
+from rememberme.internal.conf import app_settings  # noqa: E402
+from rememberme.internal.crypto import hash_verifier, new_cookie_value, verify_verifier  # noqa: E402
 
 COOKIE = app_settings.COOKIE_NAME
 

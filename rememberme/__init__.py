@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import (
+    from .internal.api import (
         forget,
         is_fresh,
         login,
@@ -31,7 +31,7 @@ def __getattr__(name: str) -> Any:
     # Django imports this package before the app registry is ready, and the
     # API needs the models: load it on first use instead of at import.
     if name in __all__:
-        from . import api
+        from .internal import api
 
         return getattr(api, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,10 +26,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .lifetime import expired_condition
+from .internal.lifetime import expired_condition
+from .internal.useragents import describe
 from .models import RememberToken
 from .signals import RevokeReason
-from .useragents import describe
 
 __all__ = ["RememberTokenAdmin", "RememberTokenInline", "StateListFilter"]
 

@@ -17,7 +17,7 @@ class RememberMeConfig(AppConfig):
     def ready(self) -> None:
         # These use the models (directly or through django.contrib.auth's
         # views), which cannot be imported before the app registry is ready.
-        from . import freshness, lockout, notices, notifications, receivers
+        from .internal import freshness, lockout, notices, notifications, receivers
 
         checks.register()
         if apps.is_installed("user_sessions"):
@@ -30,7 +30,9 @@ class RememberMeConfig(AppConfig):
         )
         # Before lockout.connect(): its receiver asks was_restored(), which
         # this one brings up to date for the login at hand.
-        user_logged_in.connect(freshness.record_login, dispatch_uid="rememberme.freshness")
+        user_logged_in.connect(
+            freshness.record_login, dispatch_uid="rememberme.internal.freshness"
+        )
         lockout.connect()
         user_logged_out.connect(receivers.forget_on_logout, dispatch_uid="rememberme.logout")
         user_model = get_user_model()

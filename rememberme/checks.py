@@ -17,8 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .conf import app_settings
-from .settings_checks import check_settings
+from .internal.conf import app_settings
+from .internal.settings_checks import check_settings
 
 # check_settings is at home in settings_checks and named here too, beside
 # the checks of the installation, the cookie and the other apps.

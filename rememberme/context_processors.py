@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .notices import SignedOut, pop_notice
+from .internal.notices import SignedOut, pop_notice
 
 __all__ = ["signed_out"]
 

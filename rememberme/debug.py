@@ -20,7 +20,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter
 
-from .conf import app_settings
+from .internal.conf import app_settings
 
 __all__ = ["RememberMeExceptionReporterFilter"]
 

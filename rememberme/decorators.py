@@ -11,8 +11,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest
 
-from .conf import to_timedelta
-from .freshness import stale_login_redirect
+from .internal.conf import to_timedelta
+from .internal.freshness import stale_login_redirect
 
 __all__ = ["fresh_login_required"]
 

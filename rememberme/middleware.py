@@ -20,8 +20,15 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from . import api, expiry, notices, repair, restore, sessions, tokens
-from .state import RequestState, attach_state, find_state, read_state, sent_cookies, write_cookie
+from .internal import api, expiry, notices, repair, restore, sessions, tokens
+from .internal.state import (
+    RequestState,
+    attach_state,
+    find_state,
+    read_state,
+    sent_cookies,
+    write_cookie,
+)
 
 __all__ = ["RememberMeMiddleware"]
 

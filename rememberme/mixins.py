@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.mixins import AccessMixin
 from django.http import HttpRequest, HttpResponseBase
 
-from .freshness import stale_login_redirect
+from .internal.freshness import stale_login_redirect
 
 __all__ = ["FreshLoginRequiredMixin"]
 

@@ -10,15 +10,15 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .crypto import (
+from .internal.crypto import (
     BACKEND_DIGEST_LENGTH,
     FULL_FINGERPRINT_LENGTH,
     PACKED_HASH_MAX_LENGTH,
     SELECTOR_DIGEST_LENGTH,
     backend_digest,
 )
-from .lifetime import TokenEnds, expired_condition, token_ends
-from .managers import RememberTokenManager, RememberTokenQuerySet
+from .internal.lifetime import TokenEnds, expired_condition, token_ends
+from .internal.managers import RememberTokenManager, RememberTokenQuerySet
 from .signals import RevokeReason
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULT_POLICY, app_settings
+from .internal.conf import DEFAULT_POLICY, app_settings
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

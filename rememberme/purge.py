@@ -21,8 +21,8 @@ from django.db import connections, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from .lifetime import expired_condition
-from .managers import RememberTokenQuerySet
+from .internal.lifetime import expired_condition
+from .internal.managers import RememberTokenQuerySet
 from .models import RememberToken
 
 __all__ = [

@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from . import expiry, sessions
+from .internal import expiry, sessions
+from .internal.state import find_state
+from .internal.tokens import session_token_stands
 from .models import RememberToken
-from .state import find_state
-from .tokens import session_token_stands
 
 __all__ = ["session_status", "status"]
 

@@ -4,8 +4,9 @@ from typing import Any
 
 from django.urls import URLPattern, path
 
-from . import devices, status, views
-from .conf import app_settings
+from . import status, views
+from .internal import devices
+from .internal.conf import app_settings
 
 app_name = "rememberme"
 

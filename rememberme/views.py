@@ -14,8 +14,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic.edit import FormView
 
-from .api import login, mark_fresh, revoke_user_tokens
 from .forms import ReauthenticationForm, RememberMeAuthenticationForm
+from .internal.api import login, mark_fresh, revoke_user_tokens
 from .signals import RevokeReason
 
 __all__ = ["LoginView", "LogoutView", "ReauthenticateView"]

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.dispatch import Signal
 from django.test import Client
 
-from rememberme.conf import app_settings
-from rememberme.crypto import CookieValue, parse_cookie_value
+from rememberme.internal.conf import app_settings
+from rememberme.internal.crypto import CookieValue, parse_cookie_value
 
 __all__ = [
     "PASSWORD",

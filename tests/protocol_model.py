@@ -1,7 +1,7 @@
 """
 An executable model of the token rotation protocol, and a search of it.
 
-The model is the protocol as ``rememberme.tokens`` and the middleware run
+The model is the protocol as ``rememberme.internal.tokens`` and the middleware run
 it, for one series (one remembered browser), reduced to what decides who
 gets signed in and who gets a cookie:
 

@@ -16,7 +16,7 @@ from django.urls import include, path
 
 from rememberme import signals
 from rememberme.admin import RememberTokenInline
-from rememberme.crypto import unpack_hash
+from rememberme.internal.crypto import unpack_hash
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, login, whoami
 

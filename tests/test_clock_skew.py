@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 from freezegun import freeze_time
 
-from rememberme.conf import app_settings
+from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
 from tests.helpers import token_cookie, whoami
 

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from rememberme.conf import app_settings
+from rememberme.internal.conf import app_settings
 
 
 def test_defaults():

@@ -9,7 +9,7 @@ from freezegun import freeze_time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rememberme import crypto
+from rememberme.internal import crypto
 
 
 def test_new_value_has_the_documented_entropy():
@@ -183,7 +183,10 @@ def test_password_fingerprint_matches_only_its_hash():
 def full_fingerprint(password_hash, secret):
     """The whole HMAC-SHA256, as tokens issued before the truncation store it."""
     return salted_hmac(
-        "rememberme.crypto.password_fingerprint", password_hash, secret=secret, algorithm="sha256"
+        "rememberme.internal.crypto.password_fingerprint",
+        password_hash,
+        secret=secret,
+        algorithm="sha256",
     ).digest()
 
 

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from freezegun import freeze_time
 
-from rememberme.crypto import unpack_hash
+from rememberme.internal.crypto import unpack_hash
+from rememberme.internal.useragents import describe
 from rememberme.models import RememberToken
-from rememberme.useragents import describe
 from tests.helpers import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db

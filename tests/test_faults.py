@@ -32,9 +32,9 @@ from django.http import HttpRequest, JsonResponse
 from django.test import Client
 from django.urls import include, path
 
-from rememberme.crypto import parse_cookie_value, verify_verifier
+from rememberme.internal.crypto import parse_cookie_value, verify_verifier
+from rememberme.internal.state import find_state
 from rememberme.models import RememberToken
-from rememberme.state import find_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -42,8 +42,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from rememberme import crypto, revoke_user_tokens
-from rememberme.crypto import SELECTOR_LENGTH, VERIFIER_LENGTH, selector_digest
+from rememberme import revoke_user_tokens
+from rememberme.internal import crypto
+from rememberme.internal.crypto import SELECTOR_LENGTH, VERIFIER_LENGTH, selector_digest
 from rememberme.middleware import RememberMeMiddleware
 from rememberme.models import RememberToken, RevokeReason
 from tests.helpers import PASSWORD
@@ -189,8 +190,12 @@ def test_any_cookie_value_gives_no_5xx_and_no_sign_in(user, capsys):
             assert current.verifier_hash == real["token"].verifier_hash, cookie
 
     with (
-        mock.patch("rememberme.tokens.verify_verifier", wraps=crypto.verify_verifier) as verify,
-        mock.patch("rememberme.tokens.hash_verifier", wraps=crypto.hash_verifier) as hash_,
+        mock.patch(
+            "rememberme.internal.tokens.verify_verifier", wraps=crypto.verify_verifier
+        ) as verify,
+        mock.patch(
+            "rememberme.internal.tokens.hash_verifier", wraps=crypto.hash_verifier
+        ) as hash_,
     ):
         check()
     assert seen["examples"] >= EXAMPLES

@@ -11,8 +11,8 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpResponse
 from django.test import RequestFactory
 
+from rememberme.internal.state import get_state
 from rememberme.middleware import RememberMeMiddleware
-from rememberme.state import get_state
 
 pytestmark = pytest.mark.django_db
 

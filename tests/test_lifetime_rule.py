@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
 
-from rememberme.conf import app_settings
+from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
 from rememberme.policy import RememberMePolicy
 from rememberme.purge import purge

@@ -11,8 +11,8 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from rememberme import signals
-from rememberme.crypto import parse_cookie_value, selector_digest, verify_verifier
 from rememberme.forms import RememberMeAuthenticationForm
+from rememberme.internal.crypto import parse_cookie_value, selector_digest, verify_verifier
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, login, receiving, token_cookie
 

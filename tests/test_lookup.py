@@ -10,8 +10,8 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from rememberme.crypto import new_cookie_value
-from rememberme.lookup import find_with_user
+from rememberme.internal.crypto import new_cookie_value
+from rememberme.internal.lookup import find_with_user
 from rememberme.models import RememberToken
 from tests.helpers import parsed, token_cookie
 

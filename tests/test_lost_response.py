@@ -258,7 +258,7 @@ def test_a_database_error_while_recording_the_arrival_is_retried(old_cookie, mon
     # open to a repair for a copy of the replaced cookie for good.
     from django.db import DatabaseError
 
-    from rememberme import tokens
+    from rememberme.internal import tokens
 
     record_arrival = tokens.record_arrival
 

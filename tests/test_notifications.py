@@ -19,8 +19,8 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from freezegun import freeze_time
 
-from rememberme import api
-from rememberme.conf import app_settings
+from rememberme.internal import api
+from rememberme.internal.conf import app_settings
 from rememberme.middleware import RememberMeMiddleware
 from tests.helpers import login, token_cookie
 

@@ -17,7 +17,7 @@ from asgiref.sync import async_to_sync
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.test import Client
 
-from rememberme.conf import app_settings
+from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
 

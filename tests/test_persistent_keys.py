@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from rememberme import sessions
+from rememberme.internal import sessions
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, whoami
 

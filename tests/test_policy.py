@@ -114,7 +114,7 @@ def test_remember_returns_none_when_refused(rf: Any, staff: Any) -> None:
     from django.contrib.sessions.backends.db import SessionStore
 
     from rememberme import remember
-    from rememberme.state import RequestState, attach_state
+    from rememberme.internal.state import RequestState, attach_state
 
     request = rf.get("/")
     request.session = SessionStore()

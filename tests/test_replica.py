@@ -23,7 +23,7 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme import revoke_user_tokens
-from rememberme.conf import app_settings
+from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, token_cookie, whoami
 

@@ -16,7 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
-from rememberme import crypto, signals
+from rememberme import signals
+from rememberme.internal import crypto
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, login, parsed, receiving, token_cookie, whoami
 
@@ -30,8 +31,12 @@ RESTORED = {"user": "alice", "restored": True}
 def argon2_calls():
     """Count every Argon2 hash and verify."""
     with (
-        mock.patch("rememberme.tokens.verify_verifier", wraps=crypto.verify_verifier) as verify,
-        mock.patch("rememberme.tokens.hash_verifier", wraps=crypto.hash_verifier) as hash_,
+        mock.patch(
+            "rememberme.internal.tokens.verify_verifier", wraps=crypto.verify_verifier
+        ) as verify,
+        mock.patch(
+            "rememberme.internal.tokens.hash_verifier", wraps=crypto.hash_verifier
+        ) as hash_,
     ):
         yield lambda: verify.call_count + hash_.call_count
 
@@ -358,7 +363,9 @@ def test_a_session_key_already_taken_is_drawn_again(user, settings, tmp_path, en
     other.create()
     taken = other.session_key
     fresh = "f" * 32
-    with mock.patch("rememberme.restore.get_random_string", side_effect=[taken, fresh]) as draw:
+    with mock.patch(
+        "rememberme.internal.restore.get_random_string", side_effect=[taken, fresh]
+    ) as draw:
         assert whoami(client) == RESTORED
     assert draw.call_count == 2
     assert client.cookies["sessionid"].value == fresh

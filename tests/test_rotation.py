@@ -13,7 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
 
-from rememberme import crypto, signals
+from rememberme import signals
+from rememberme.internal import crypto
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, parsed, receiving, token_cookie, whoami
 
@@ -186,7 +187,9 @@ def test_losing_a_rotation_race_is_a_grace_accept(issued, thefts):
 
     with (
         at(0),
-        mock.patch("rememberme.tokens.hash_verifier", side_effect=competitor_rotates_first),
+        mock.patch(
+            "rememberme.internal.tokens.hash_verifier", side_effect=competitor_rotates_first
+        ),
     ):
         response = browser_with(cookie).get("/whoami/")
     assert response.json()["user"] == "alice"
@@ -204,7 +207,10 @@ def test_revoked_between_read_and_write_signs_nobody_in(issued):
         RememberToken.objects.filter(pk=token.pk).revoke("admin")
         return real_hash(verifier)
 
-    with at(0), mock.patch("rememberme.tokens.hash_verifier", side_effect=revoked_meanwhile):
+    with (
+        at(0),
+        mock.patch("rememberme.internal.tokens.hash_verifier", side_effect=revoked_meanwhile),
+    ):
         response = browser_with(cookie).get("/whoami/")
     assert response.json()["user"] is None
     assert response.cookies["rememberme"].value == ""

@@ -13,7 +13,7 @@ from django.db import connection, models
 from django.test import Client
 from django.utils.crypto import salted_hmac
 
-from rememberme import crypto
+from rememberme.internal import crypto
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, whoami
 
@@ -45,7 +45,7 @@ def test_a_row_with_a_full_length_fingerprint_is_still_restored(user: Any) -> No
     token = RememberToken.objects.get(user=user)
     assert len(bytes(token.password_fingerprint)) == 16
     full = salted_hmac(
-        "rememberme.crypto.password_fingerprint", user.password, algorithm="sha256"
+        "rememberme.internal.crypto.password_fingerprint", user.password, algorithm="sha256"
     ).digest()
     RememberToken.objects.filter(pk=token.pk).update(password_fingerprint=full)
     close_browser(browser)

@@ -26,10 +26,15 @@ from django.test import Client, RequestFactory, override_settings
 from django.views.debug import ExceptionReporter
 from freezegun import freeze_time
 
-from rememberme.crypto import SELECTOR_LENGTH, VERIFIER_LENGTH, parse_cookie_value, unpack_hash
+from rememberme.internal.crypto import (
+    SELECTOR_LENGTH,
+    VERIFIER_LENGTH,
+    parse_cookie_value,
+    unpack_hash,
+)
+from rememberme.internal.state import RequestState
+from rememberme.internal.tokens import Outcome, Verdict, check_token
 from rememberme.models import RememberToken
-from rememberme.state import RequestState
-from rememberme.tokens import Outcome, Verdict, check_token
 from tests.helpers import PASSWORD, close_browser, login, token_cookie
 
 pytestmark = pytest.mark.django_db

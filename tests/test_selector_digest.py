@@ -16,8 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
-from rememberme import crypto
-from rememberme.conf import app_settings
+from rememberme.internal import crypto
+from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, parsed, token_cookie, whoami
 

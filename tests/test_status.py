@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from rememberme import expiry, signals
+from rememberme import signals
+from rememberme.internal import expiry
 from rememberme.models import RememberToken
 from tests.engines import count_saves, engine, moves_time, session_cookie, set_cookies
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami

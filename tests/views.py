@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 
-from rememberme.state import find_state
+from rememberme.internal.state import find_state
 
 
 def whoami(request: HttpRequest) -> JsonResponse:

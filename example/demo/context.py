@@ -6,9 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from rememberme.api import this_browsers_token
-from rememberme.sessions import linked_token_id
-from rememberme.state import find_state
+from rememberme.internal.api import this_browsers_token
+from rememberme.internal.sessions import linked_token_id
+from rememberme.internal.state import find_state
 
 
 def session_state(request: HttpRequest) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from rememberme import sessions
+from rememberme.internal import sessions
 from rememberme.models import RememberToken
 from rememberme.signals import RevokeReason
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models.signals import pre_delete
 from django.utils import timezone
 
-from rememberme import sessions
+from rememberme.internal import sessions
 
 from .deleted_sessions import revoke_token, token_of_deleted_session
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.urls import path
 
-from rememberme.state import find_state
+from rememberme.internal.state import find_state
 from tests.urls import urlpatterns as project_urlpatterns
 
 ROOT = Path(__file__).resolve().parents[2]

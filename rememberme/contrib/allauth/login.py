@@ -20,8 +20,8 @@ from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 
 import rememberme
+from rememberme.internal.state import get_state
 from rememberme.policy import get_policy
-from rememberme.state import get_state
 
 __all__ = ["REMEMBER_KEY", "complete_login", "note_remember_box", "wants_remembering"]
 

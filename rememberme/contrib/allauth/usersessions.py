@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db.models.signals import pre_delete
 from django.http import HttpRequest
 
-from rememberme import sessions
 from rememberme.contrib.deleted_sessions import revoke_token, token_of_deleted_session
+from rememberme.internal import sessions
 
 __all__ = ["connect_session_store", "list_restored_session", "revoke_token_of_deleted_session"]
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from django.db.models import Q
 
-from .policy import get_policy
+from ..policy import get_policy
 
 __all__ = ["TokenEnds", "expired_condition", "token_ends"]
 

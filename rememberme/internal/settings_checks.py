@@ -13,8 +13,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from ..policy import get_policy
 from .conf import DEFAULT_POLICY, NOTIFY_EVENTS, app_settings
-from .policy import get_policy
 
 __all__ = ["PROOF_KEYS", "check_settings"]
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connections, models, transaction
 from django.utils import timezone
 
+from ..signals import RevokeReason, token_revoked
 from .conf import app_settings
 from .crypto import (
     CookieValue,
@@ -21,13 +22,12 @@ from .crypto import (
     selector_digest,
 )
 from .lifetime import expired_condition, token_ends
-from .signals import RevokeReason, token_revoked
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
 
-    from .models import RememberToken
+    from ..models import RememberToken
 
 __all__ = ["RememberTokenManager", "RememberTokenQuerySet"]
 

@@ -271,7 +271,7 @@ def verify_verifier(stored_hash: bytes | memoryview, verifier: str) -> bool:
         return False
 
 
-_FINGERPRINT_SALT = "rememberme.crypto.password_fingerprint"
+_FINGERPRINT_SALT = "rememberme.internal.crypto.password_fingerprint"
 
 
 def _full_fingerprint(password_hash: str, secret: str | None) -> bytes:

@@ -13,11 +13,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from . import signals
+from .. import signals
+from ..models import RememberToken
+from ..signals import RevokeReason
 from .api import forget_browser
 from .crypto import password_fingerprint, password_fingerprint_matches
-from .models import RememberToken
-from .signals import RevokeReason
 from .state import find_state
 
 __all__ = [

@@ -25,9 +25,10 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils.crypto import get_random_string
 
-from . import csrf, expiry, secondfactor, sessions, signals
-from .models import RememberToken
-from .policy import get_policy
+from .. import signals
+from ..models import RememberToken
+from ..policy import get_policy
+from . import csrf, expiry, secondfactor, sessions
 from .state import RequestState
 from .tokens import Verdict, check_token
 

@@ -19,9 +19,9 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ..models import RememberToken
 from . import expiry, sessions, tokens
 from .crypto import CookieValue
-from .models import RememberToken
 from .state import RequestState
 from .tokens import Outcome, Verdict
 

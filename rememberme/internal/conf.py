@@ -66,7 +66,7 @@ def _forget_cached_settings(**kwargs: Any) -> None:
     _cache.clear()
 
 
-setting_changed.connect(_forget_cached_settings, dispatch_uid="rememberme.conf")
+setting_changed.connect(_forget_cached_settings, dispatch_uid="rememberme.internal.conf")
 
 
 def _required(value: datetime.timedelta | None) -> datetime.timedelta:

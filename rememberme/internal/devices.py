@@ -24,9 +24,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.generic import TemplateView
 
+from ..models import RememberToken
+from ..signals import RevokeReason
 from .api import forget_browser, this_browsers_token
-from .models import RememberToken
-from .signals import RevokeReason
 from .useragents import describe
 
 __all__ = ["DevicesView", "RememberedBrowser"]

@@ -110,7 +110,9 @@ def _cookie_digest(verifier: str) -> str:
     # Keyed, so that the session store (readable by the browser with signed
     # cookies, by anyone with a copy of the database otherwise) holds
     # nothing a verifier could be checked against.
-    return salted_hmac("rememberme.sessions.grace", verifier, algorithm="sha256").hexdigest()
+    return salted_hmac(
+        "rememberme.internal.sessions.grace", verifier, algorithm="sha256"
+    ).hexdigest()
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)

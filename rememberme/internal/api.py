@@ -14,12 +14,13 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.contrib.auth import login as django_login
 from django.db import DatabaseError
 
-from . import freshness, secondfactor, sessions, signals
+from .. import signals
+from ..models import RememberToken
+from ..policy import get_policy
+from ..signals import RevokeReason
+from . import freshness, secondfactor, sessions
 from .conf import app_settings
 from .freshness import is_fresh, mark_fresh, was_restored
-from .models import RememberToken
-from .policy import get_policy
-from .signals import RevokeReason
 from .state import RequestState, find_state, get_state
 from .useragents import client_ip, client_user_agent
 

@@ -28,7 +28,7 @@ from .conf import app_settings
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from .models import RememberToken
+    from ..models import RememberToken
 
 __all__ = ["prepare_user", "restore_device", "verified_device"]
 

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ua_parser import parse_os, parse_user_agent
 
-from .models import RememberToken
+from ..models import RememberToken
 
 __all__ = ["Device", "client_ip", "client_user_agent", "describe"]
 

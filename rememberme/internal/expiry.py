@@ -45,8 +45,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
-from . import secondfactor, sessions, signals
-from .models import RememberToken
+from .. import signals
+from ..models import RememberToken
+from . import secondfactor, sessions
 from .state import RequestState, find_state
 
 __all__ = [

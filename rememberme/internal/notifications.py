@@ -27,8 +27,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from ..models import RememberToken
 from .conf import app_settings
-from .models import RememberToken
 from .state import find_state
 from .useragents import describe
 

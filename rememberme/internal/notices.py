@@ -23,7 +23,7 @@ from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from .signals import RevokeReason
+from ..signals import RevokeReason
 
 __all__ = ["SignedOut", "deliver", "note_session_ended", "note_theft", "pop_notice"]
 

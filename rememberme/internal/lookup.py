@@ -25,8 +25,8 @@ from typing import Any
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from ..models import RememberToken
 from .crypto import selector_digest
-from .models import RememberToken
 
 __all__ = ["find_with_user", "token_with_user"]
 

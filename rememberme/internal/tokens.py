@@ -28,7 +28,11 @@ from django.db import connections, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import lockout, sessions, signals
+from .. import signals
+from ..models import RememberToken
+from ..policy import get_policy
+from ..signals import RevokeReason
+from . import lockout, sessions
 from .conf import app_settings
 from .crypto import (
     CookieValue,
@@ -39,9 +43,6 @@ from .crypto import (
 )
 from .lifetime import token_ends
 from .lookup import find_with_user
-from .models import RememberToken
-from .policy import get_policy
-from .signals import RevokeReason
 from .useragents import client_ip, client_user_agent
 
 __all__ = [
