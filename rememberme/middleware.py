@@ -76,8 +76,9 @@ class RememberMeMiddleware:
         Return whether the view must see the session exactly as it is:
         no restore, no revalidation, no cookie written. Views opt in with a
         ``rememberme_passive = True`` attribute (the status endpoint does),
-        or are recognised by an integration (see ``passive``). Called only when there is work to skip, so it costs nothing on the
-        common path.
+        or are recognised by an integration (see ``passive``). Called
+        only when there is work to skip, so it costs nothing on the common
+        path.
         """
         try:
             match = resolve(request.path_info, getattr(request, "urlconf", None))

@@ -42,9 +42,7 @@ def test_the_ticked_box_remembers_the_browser(client: Client, editor) -> None:
     assert token.revoked_at is None
 
 
-def test_the_ticked_session_gets_remembermes_session_age(
-    client: Client, editor, settings
-) -> None:
+def test_the_ticked_session_gets_remembermes_session_age(client: Client, editor, settings) -> None:
     # Not Wagtail's SESSION_COOKIE_AGE (two weeks by default).
     settings.REMEMBERME_SESSION_AGE = HOUR
     wagtail_login(client, remember=True)
