@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_out
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,7 +15,7 @@ class RememberMeHijackConfig(AppConfig):
         # builds its views from the user model.
         from hijack import views
 
-        from .login import impersonation_login
+        from .login import forget_impersonators_on_logout, impersonation_login
 
         # django-hijack's acquire and release views sign in with the
         # login() they imported from django.contrib.auth, and offer no
@@ -22,3 +23,6 @@ class RememberMeHijackConfig(AppConfig):
         # fresh and lets rememberme drop the administrator's token, as for
         # a password login: the views get one that proves no credential.
         views.login = impersonation_login
+        user_logged_out.connect(
+            forget_impersonators_on_logout, dispatch_uid="rememberme.hijack.logout"
+        )

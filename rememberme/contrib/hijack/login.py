@@ -21,8 +21,10 @@ from django.http import HttpRequest
 import rememberme
 from rememberme import sessions
 from rememberme.freshness import FRESH_KEY, RESTORED_KEY
+from rememberme.models import RememberToken
+from rememberme.signals import RevokeReason
 
-__all__ = ["STACK_KEY", "impersonation_login"]
+__all__ = ["STACK_KEY", "forget_impersonators_on_logout", "impersonation_login"]
 
 #: Session key of the stack: one [user pk, saved session keys] per
 #: impersonation under way, the innermost last.
@@ -62,3 +64,27 @@ def impersonation_login(request: HttpRequest, user: Any, backend: str | None = N
         session[STACK_KEY] = stack
     else:
         session.pop(STACK_KEY, None)
+
+
+def forget_impersonators_on_logout(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
+    """
+    A logout during an impersonation revokes the tokens of the sessions it
+    stood on, the administrator's among them.
+
+    The logout deletes the browser's cookie, which is the administrator's:
+    their token, left valid, would be a remembered browser that no browser
+    holds any more.
+    """
+    session = getattr(request, "session", None)
+    stack = session.get(STACK_KEY) if session is not None else None
+    if not isinstance(stack, list):
+        return
+    for _pk, saved in stack:
+        token_id = sessions.linked_token_id(saved) if isinstance(saved, dict) else None
+        if token_id is None:
+            continue
+        token = RememberToken.objects.for_write().filter(pk=token_id).first()
+        if token is not None:
+            token.revoke(RevokeReason.LOGOUT, request=request)

@@ -131,3 +131,20 @@ def test_nested_impersonation_unwinds_to_each_users_freshness(
     assert whoami(client)["user"] == "root"
     assert fresh(client)
     assert not RememberToken.objects.exclude(user=admin).exists()
+
+
+def test_a_logout_while_impersonating_signs_the_browser_out_for_good(
+    client: Client, admin, user
+) -> None:
+    login(client, "root", remember=True)
+    token = RememberToken.objects.get(user=admin)
+    acquire(client, user)
+
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 200
+    # The browser's cookie is gone: the token it named is revoked with it,
+    # rather than left valid with no browser holding it.
+    assert token_cookie(client) is None
+    token.refresh_from_db()
+    assert token.revoke_reason == "logout"
+    assert whoami(client)["user"] is None
