@@ -16,7 +16,7 @@ from django.test import Client
 
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, token_cookie
-from tests.integrations.allauth.helpers import allauth_login
+from tests.integrations.allauth.helpers import allauth_login, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +130,21 @@ def test_a_browser_clients_logout_revokes_the_token(client: Client, user) -> Non
     assert token.revoke_reason == "logout"
     assert token_cookie(client) is None
     assert not signed_in(client)
+
+
+def test_a_browser_clients_choice_waits_for_the_mfa_stage(
+    client: Client, user, totp_secret
+) -> None:
+    data = {"username": "alice", "password": PASSWORD, "remember": True}
+    response = post_json(client, f"{BROWSER}/auth/login", data)
+    assert response.status_code == 401
+    assert not RememberToken.objects.exists()
+    assert token_cookie(client) is None
+
+    response = post_json(
+        client, f"{BROWSER}/auth/2fa/authenticate", {"code": totp_code(totp_secret)}
+    )
+    assert response.status_code == 200, response.content
+    assert RememberToken.objects.filter(user=user).count() == 1
+    close_browser(client)
+    assert signed_in(client)
