@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
 from .internal import api, expiry, notices, repair, restore, sessions, tokens
+from .internal.passive import is_passive_view
 from .internal.state import (
     RequestState,
     attach_state,
@@ -81,15 +82,16 @@ class RememberMeMiddleware:
         """
         Return whether the view must see the session exactly as it is:
         no restore, no revalidation, no cookie written. Views opt in with a
-        ``rememberme_passive = True`` attribute (the status endpoint does).
-        Called only when there is work to skip, so it costs nothing on the
-        common path.
+        ``rememberme_passive = True`` attribute (the status endpoint does),
+        or are recognised by an integration (see ``passive``). Called
+        only when there is work to skip, so it costs nothing on the common
+        path.
         """
         try:
             match = resolve(request.path_info, getattr(request, "urlconf", None))
         except Resolver404:
             return False
-        return bool(getattr(match.func, "rememberme_passive", False))
+        return is_passive_view(match.func)
 
     # The request -------------------------------------------------------
 

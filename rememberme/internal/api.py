@@ -95,7 +95,12 @@ _remember = remember
 
 
 def login(
-    request: HttpRequest, user: Any, *, remember: bool, backend: str | None = None
+    request: HttpRequest,
+    user: Any,
+    *,
+    remember: bool,
+    backend: str | None = None,
+    fresh: bool = True,
 ) -> RememberToken | None:
     """
     Sign ``user`` in with Django's ``login()``, then remember this browser
@@ -103,6 +108,13 @@ def login(
     token this browser held and give the session
     ``REMEMBERME_UNREMEMBERED_SESSION_AGE`` (by default it ends when the
     browser closes). Return the token issued, if any.
+
+    ``fresh=False`` is for a login that proves no credential: an
+    impersonation, a magic link chosen to be weaker. The session is not
+    fresh (:func:`is_fresh` is false until the user re-authenticates), and
+    with ``remember=False`` the token this browser holds for the user signed
+    in before (the impersonating administrator) is neither revoked nor
+    replaced: when this session ends, the browser returns to that user.
 
     If a login view that is not yours already called Django's ``login()``
     for ``user`` on this request (django-two-factor-auth's, say), call this
@@ -123,10 +135,22 @@ def login(
         # So that user_logged_in receivers (axes) see a login with a
         # credential, even in a session that a token established.
         freshness.clear_restored(request)
-        django_login(request, user, backend=backend)
+        if state is not None:
+            # Read by the user_logged_in receivers of this login.
+            state.unproved = not fresh
+        try:
+            django_login(request, user, backend=backend)
+        finally:
+            if state is not None:
+                state.unproved = False
+    if not fresh:
+        freshness.clear_fresh(request)
     if remember:
         return _remember(request)
-    forget(request)
+    if fresh:
+        forget(request)
+    # Not fresh: the browser's token, if any, is someone else's (the user
+    # signed in before), and stays theirs.
     sessions.apply_session_age(request.session, get_policy().unremembered_session_age(user))
     return None
 

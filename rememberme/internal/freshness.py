@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseRedirect
 
 __all__ = [
+    "clear_fresh",
     "clear_restored",
     "is_fresh",
     "mark_fresh",
@@ -93,11 +94,19 @@ def clear_restored(request: HttpRequest) -> None:
         session.pop(RESTORED_KEY, None)
 
 
+def clear_fresh(request: HttpRequest) -> None:
+    """Forget that the user of this session proved a credential."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session.pop(FRESH_KEY, None)
+
+
 def record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """
     On ``user_logged_in``: a restore marks the session restored and not
-    fresh; any other login marks it fresh (the user just proved a
-    credential) and no longer restored.
+    fresh; a login that proves no credential (``login(..., fresh=False)``)
+    marks it neither; any other login marks it fresh (the user just proved
+    a credential) and no longer restored.
     """
     session = getattr(request, "session", None)
     if request is None or session is None:
@@ -108,7 +117,10 @@ def record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
         session.pop(FRESH_KEY, None)
         return
     session.pop(RESTORED_KEY, None)
-    mark_fresh(request)
+    if state is not None and state.unproved:
+        session.pop(FRESH_KEY, None)
+    else:
+        mark_fresh(request)
     if state is not None:
         state.signed_in = user.pk
 

@@ -34,9 +34,12 @@ def revoke_foreign_token_on_login(
     """
     On a sign-in (not a restore), drop a token cookie that belongs to
     another user, so it cannot later restore that user in this browser.
+
+    A login that proves no credential (an impersonation) keeps it: that
+    user is who the browser returns to when it ends.
     """
     state = find_state(request) if request is not None else None
-    if state is None or state.restored or state.cookie is None:
+    if state is None or state.restored or state.unproved or state.cookie is None:
         return
     token = RememberToken.objects.for_write().find(state.cookie.selector)
     if token is not None and token.user_id != user.pk:

@@ -51,6 +51,9 @@ class RequestState:
     # request, so that rememberme.login() after a third-party login view's
     # own login() does not sign them in twice.
     signed_in: Any = None
+    # True during a login() that proves no credential (rememberme.login(...,
+    # fresh=False)): it makes no session fresh and revokes no token.
+    unproved: bool = False
     # The auth hash a linked session arrived with: a change during the
     # request is a password change made by this browser.
     session_auth_hash: str | None = field(default=None, repr=False)

@@ -14,6 +14,7 @@ class RememberMeAllauthConfig(AppConfig):
         # itself never needs it.
         from allauth.account.signals import authentication_step_completed, user_logged_in
 
+        from rememberme.internal.passive import register_passive_views
         from rememberme.signals import session_restored
 
         from . import login
@@ -22,6 +23,9 @@ class RememberMeAllauthConfig(AppConfig):
             login.note_remember_box, dispatch_uid="rememberme.allauth.box"
         )
         user_logged_in.connect(login.complete_login, dispatch_uid="rememberme.allauth.login")
+        # allauth.headless' app clients sign in with X-Session-Token: their
+        # requests are never restored from a cookie, nor sent one.
+        register_passive_views(login.is_app_client_view)
         if apps.is_installed("allauth.usersessions"):
             # Its models refuse to load unless the app is installed.
             from . import usersessions

@@ -12,6 +12,7 @@ still to come.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from allauth.account import app_settings as account_settings
@@ -23,14 +24,58 @@ import rememberme
 from rememberme.internal.state import get_state
 from rememberme.policy import get_policy
 
-__all__ = ["REMEMBER_KEY", "complete_login", "note_remember_box", "wants_remembering"]
+__all__ = [
+    "REMEMBER_KEY",
+    "complete_login",
+    "headless_client",
+    "is_app_client_view",
+    "note_remember_box",
+    "wants_remembering",
+]
 
 #: Session key of the box's answer, between the password stage and the end
 #: of the login.
 REMEMBER_KEY = "_rememberme_allauth_remember"
 
-# allauth's LoginForm field.
+# allauth's LoginForm field, and the key of the same choice in the JSON body
+# of a headless browser client's login.
 _BOX = "remember"
+
+# allauth.headless' kinds of client (allauth.headless.constants.Client).
+_APP = "app"
+
+
+def headless_client(request: HttpRequest) -> str | None:
+    """Return ``"app"`` or ``"browser"`` for a request to allauth.headless, else ``None``."""
+    headless = getattr(getattr(request, "allauth", None), "headless", None)
+    client = getattr(headless, "client", None)
+    # A str Enum, whose str() is its name, not its value.
+    return None if client is None else str(getattr(client, "value", client))
+
+
+def is_app_client_view(view: Any) -> bool:
+    """
+    Return whether ``view`` is one of allauth.headless' views for app
+    clients, which sign in with an ``X-Session-Token`` header, not cookies.
+    """
+    # allauth builds them with as_view(client="app"), and its decorators
+    # keep the attributes as_view() sets.
+    initkwargs = getattr(view, "view_initkwargs", None)
+    client = initkwargs.get("client") if isinstance(initkwargs, dict) else None
+    return str(getattr(client, "value", client)) == _APP
+
+
+def _box_ticked(request: HttpRequest) -> bool:
+    """Return whether the login form's box, or a headless browser's JSON choice, says yes."""
+    if request.content_type == "application/json":
+        # allauth.headless has parsed the same body already; only a JSON
+        # true counts, as only a ticked box does in the form.
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            return False
+        return isinstance(data, dict) and data.get(_BOX) is True
+    return bool(forms.CheckboxInput().value_from_datadict(request.POST, MultiValueDict(), _BOX))
 
 
 def note_remember_box(
@@ -41,8 +86,9 @@ def note_remember_box(
     if method != "password" or current is None or current.is_authenticated:
         # Another kind of stage, or a re-authentication: not a login.
         return
-    ticked = forms.CheckboxInput().value_from_datadict(request.POST, MultiValueDict(), _BOX)
-    request.session[REMEMBER_KEY] = [str(user.pk), bool(ticked)]
+    if headless_client(request) == _APP:
+        return
+    request.session[REMEMBER_KEY] = [str(user.pk), _box_ticked(request)]
 
 
 def wants_remembering(request: HttpRequest, user: Any) -> bool:
@@ -64,6 +110,10 @@ def wants_remembering(request: HttpRequest, user: Any) -> bool:
 
 def complete_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     """When allauth's login completes, remember the browser or make the session short."""
+    if headless_client(request) == _APP:
+        # An app keeps its X-Session-Token, whose session allauth governs:
+        # no browser cookie is any use to it, and none is sent.
+        return
     # allauth has called Django's login() already: this does the rest.
     token = rememberme.login(request, user, remember=wants_remembering(request, user))
     policy = get_policy()

@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    "allauth.headless",
     "rememberme",
     # The whole integration: one line, after allauth.
     "rememberme.contrib.allauth",
@@ -46,3 +47,6 @@ ACCOUNT_RATE_LIMITS = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Only allauth's login signs in here: rememberme.urls keeps its other pages.
 REMEMBERME_LOGIN_VIEW = False
+# allauth.headless serves both kinds of client: browsers (a single-page app
+# on cookies) and apps (X-Session-Token).
+HEADLESS_CLIENTS = ("browser", "app")

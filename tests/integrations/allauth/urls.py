@@ -6,6 +6,7 @@ from tests.views import cycle_session_key, whoami
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
     path("remembered/", include("rememberme.urls")),
     path("whoami/", whoami, name="whoami"),
     path("cycle/", cycle_session_key),

@@ -1,0 +1,42 @@
+"""Settings for the Wagtail integration suite (Wagtail's admin login, logout and account page)."""
+
+from __future__ import annotations
+
+from tests.settings import *  # noqa: F403
+
+INSTALLED_APPS = [
+    "wagtail.users",
+    "wagtail.images",
+    "wagtail.documents",
+    "wagtail.snippets",
+    "wagtail.sites",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rememberme",
+    # The whole integration: one line.
+    "rememberme.contrib.wagtail",
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rememberme.middleware.RememberMeMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "tests.integrations.wagtail.urls"
+
+WAGTAIL_SITE_NAME = "rememberme tests"
+WAGTAILADMIN_BASE_URL = "http://testserver"
+# Wagtail's login is the site's: rememberme.urls keeps its other pages.
+LOGIN_URL = "wagtailadmin_login"
+REMEMBERME_LOGIN_VIEW = False
