@@ -19,6 +19,7 @@ from .crypto import (
 )
 from .lifetime import TokenEnds, expired_condition, token_ends
 from .managers import RememberTokenManager, RememberTokenQuerySet
+from .session_keys import SEALED_MAX_LENGTH
 from .signals import RevokeReason
 
 if TYPE_CHECKING:
@@ -123,6 +124,18 @@ class RememberToken(models.Model):
     # token was issued in; kept only with REMEMBERME_TRUST_SECOND_FACTOR.
     second_factor_device = models.CharField(
         _("second-factor device"), max_length=255, blank=True, default="", editable=False
+    )
+
+    # The key of the live session the token last created or restored,
+    # sealed with the SECRET_KEY (session_keys.seal): a revocation deletes
+    # that session at once. Sealed because a session key alone is a usable
+    # session cookie, and a copy of this table must grant no sign-in.
+    session_key_sealed = models.BinaryField(
+        _("sealed session key"),
+        max_length=SEALED_MAX_LENGTH,
+        blank=True,
+        default=b"",
+        editable=False,
     )
 
     objects = RememberTokenManager()

@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import expiry, sessions, tokens
+from . import expiry, session_keys, sessions, tokens
 from .crypto import CookieValue
 from .models import RememberToken
 from .state import RequestState
@@ -164,4 +164,7 @@ def _replace_lost_cookie(
         # shown to have reached its browser: not the browser it answered.
         tokens.report_theft(request, token)
         return Verdict(Outcome.THEFT, token)
-    return tokens.rotate(request, token, now, repair=True)
+    # The repaired browser's session is the one the token's revocation ends.
+    return tokens.rotate(
+        request, token, now, repair=True, session_key=session_keys.live_key(request.session)
+    )

@@ -25,13 +25,13 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils.crypto import get_random_string
 
-from . import csrf, expiry, secondfactor, sessions, signals
+from . import csrf, expiry, secondfactor, session_keys, sessions, signals
 from .models import RememberToken
 from .policy import get_policy
 from .state import RequestState
 from .tokens import Verdict, check_token
 
-__all__ = ["key_chosen_at_save", "restore"]
+__all__ = ["draw_session_key", "key_chosen_at_save", "restore"]
 
 logger = logging.getLogger("rememberme")
 
@@ -47,8 +47,14 @@ def restore(request: HttpRequest, state: RequestState) -> None:
     try:
         # The rotation and the sign-in commit together (tokens.rotate); a
         # revocation or the theft rule commits whatever happens next.
+        # Recorded by the rotation; a session accepted in the grace window
+        # is not recorded, and ends at its next revalidation.
+        state.session_key = draw_session_key(request.session)
         verdict = check_token(
-            request, state.cookie, sign_in=functools.partial(_sign_in, request, state)
+            request,
+            state.cookie,
+            sign_in=functools.partial(_sign_in, request, state),
+            session_key=state.session_key,
         )
         if verdict.signs_in:
             _announce(request, verdict)
@@ -139,18 +145,44 @@ def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
     if session.session_key is not None:
         yield
         return
-    if isinstance(session, _CREATES_ATOMICALLY) and getattr(
-        type(session), _KEY_GENERATOR
-    ) is getattr(SessionBase, _KEY_GENERATOR):
-        # Kept until the response saves the session, which is when the
-        # key is chosen.
-        setattr(session, _KEY_GENERATOR, _unchecked_key)
     # An instance attribute shadows the method for this call of login() only.
     session.cycle_key = _keep_unset  # type: ignore[method-assign]
     try:
         yield
     finally:
         del session.cycle_key
+
+
+def draw_session_key(session: SessionBase) -> str | None:
+    """
+    Choose now the key that ``session``'s engine will give the session the
+    restore signs in, and return it; ``None`` where it cannot be told.
+
+    The rotation records that key with the token in the same UPDATE (no
+    write of its own), so that revoking the token ends this session. The
+    session takes the key when ``login()`` cycles it or, with
+    :func:`key_chosen_at_save`, when the response saves it.
+    """
+    if not (
+        isinstance(session, _CREATES_ATOMICALLY)
+        and session_keys.server_side(session)
+        and getattr(type(session), _KEY_GENERATOR) is getattr(SessionBase, _KEY_GENERATOR)
+    ):
+        # An engine that draws its own keys keeps its generator: its
+        # sessions end at their next revalidation instead.
+        return None
+    key = _unchecked_key()
+    drawn = [key]
+
+    def generator() -> str:
+        # The drawn key first; a fresh one should create() ever draw again
+        # (a taken key, which 165 random bits make a formality).
+        return drawn.pop() if drawn else _unchecked_key()
+
+    # Kept until the response saves the session, which is when the key is
+    # taken.
+    setattr(session, _KEY_GENERATOR, generator)
+    return key
 
 
 def _keep_unset() -> None:
