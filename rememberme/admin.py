@@ -26,6 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from . import session_keys
 from .lifetime import expired_condition
 from .models import RememberToken
 from .signals import RevokeReason
@@ -199,16 +200,18 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
             if token.revoke(RevokeReason.ADMIN, request=request):
                 revoked += 1
                 self.log_change(request, token, gettext("Revoked the remember-me token."))
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d remember-me token was revoked.",
-                "%(count)d remember-me tokens were revoked.",
-                revoked,
-            )
-            % {"count": revoked},
-            messages.SUCCESS if revoked else messages.INFO,
-        )
+        text = ngettext(
+            "%(count)d remember-me token was revoked.",
+            "%(count)d remember-me tokens were revoked.",
+            revoked,
+        ) % {"count": revoked}
+        wait = session_keys.revocation_wait()
+        if revoked and wait is not None:
+            # Signed-cookie sessions end at their next revalidation only.
+            text += " " + gettext("Their browsers will be signed out %(within)s.") % {
+                "within": wait
+            }
+        self.message_user(request, text, messages.SUCCESS if revoked else messages.INFO)
 
 
 class RememberTokenInline(_TokenDisplay, admin.TabularInline):  # type: ignore[type-arg]

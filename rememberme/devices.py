@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.generic import TemplateView
 
+from . import session_keys
 from .api import forget_browser, this_browsers_token
 from .models import RememberToken
 from .signals import RevokeReason
@@ -110,7 +111,14 @@ class DevicesView(LoginRequiredMixin, TemplateView):
         revoked = RememberToken.objects.filter(pk=token_id, user_id=request.user.pk).revoke(
             RevokeReason.USER, request=request
         )
-        if revoked:
+        wait = session_keys.revocation_wait()
+        if revoked and wait is not None:
+            messages.success(
+                request,
+                _("That browser will be signed out %(within)s.") % {"within": wait},
+                fail_silently=True,
+            )
+        elif revoked:
             messages.success(request, _("That browser is signed out."), fail_silently=True)
         else:
             messages.info(request, _("That browser was already signed out."), fail_silently=True)
@@ -122,14 +130,18 @@ class DevicesView(LoginRequiredMixin, TemplateView):
         if current is not None:
             tokens = tokens.exclude(pk=current.pk)
         revoked = tokens.revoke(RevokeReason.LOGOUT_ALL, request=request)
-        messages.success(
-            request,
-            ngettext(
+        wait = session_keys.revocation_wait()
+        if wait is not None:
+            text = ngettext(
+                "%(count)d other browser will be signed out %(within)s.",
+                "%(count)d other browsers will be signed out %(within)s.",
+                revoked,
+            )
+        else:
+            text = ngettext(
                 "%(count)d other browser is signed out.",
                 "%(count)d other browsers are signed out.",
                 revoked,
             )
-            % {"count": revoked},
-            fail_silently=True,
-        )
+        messages.success(request, text % {"count": revoked, "within": wait}, fail_silently=True)
         return redirect(request.path)

@@ -8,8 +8,8 @@ session by deleting it, given its key; the token row records that key, and
 ``RememberTokenQuerySet.revoke()`` deletes the sessions of the tokens it
 revoked once the revocation has committed (:func:`end_sessions`). A
 signed-cookie session has no server-side state to delete: it ends at its
-next revalidation, within ``REMEMBERME_REVALIDATE_INTERVAL``
-(:func:`revocation_waits`).
+next revalidation, within ``REMEMBERME_REVALIDATE_INTERVAL``, and the pages
+say so (:func:`revocation_wait`).
 
 The key is kept sealed. With the cache engine, a session key alone *is* a
 usable session cookie, and with the database engines a key from a copy of
@@ -25,6 +25,7 @@ by themselves (deleting is all this module does with it).
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -34,12 +35,15 @@ from django.contrib.sessions.backends import signed_cookies
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
+from django.utils.translation import ngettext
+
+from .conf import app_settings
 
 __all__ = [
     "SEALED_MAX_LENGTH",
     "end_sessions",
     "live_key",
-    "revocation_waits",
+    "revocation_wait",
     "seal",
     "server_side",
     "unseal",
@@ -109,9 +113,19 @@ def live_key(session: SessionBase) -> str | None:
     return session.session_key if server_side(session) else None
 
 
-def revocation_waits() -> bool:
-    """Return whether a revoked browser stays signed in until its session's next revalidation."""
-    return not server_side()
+def revocation_wait() -> str | None:
+    """
+    Return how long a browser signed out now may stay signed in ("within 5
+    minutes"), or ``None`` when it is signed out at once: only signed-cookie
+    sessions wait, for their next revalidation.
+    """
+    interval = app_settings.REVALIDATE_INTERVAL.total_seconds()
+    if server_side() or interval <= 0:
+        return None
+    minutes = max(1, math.ceil(interval / 60))
+    return ngettext("within %(count)d minute", "within %(count)d minutes", minutes) % {
+        "count": minutes
+    }
 
 
 def end_sessions(keys: Iterable[str]) -> list[str]:
