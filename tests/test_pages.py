@@ -59,7 +59,8 @@ def test_devices_page_shows_relative_times_with_the_exact_time_on_hover(user):
         f'<time datetime="{token.created_at.isoformat()}" '
         f'title="March 1, 2026, noon">2\xa0hours ago</time>'
     ) in html
-    assert ">in 1\xa0week</time>" in html
+    # 13 days and 22 hours left: nearly two weeks, not "1 week".
+    assert ">in 2\xa0weeks</time>" in html
     assert 'class="rm-badge this-browser">this browser<' in html
 
 
@@ -80,7 +81,14 @@ def test_relative_times_are_translated(user, settings):
         (datetime.timedelta(seconds=-20), "just now"),
         (datetime.timedelta(seconds=30), "just now"),
         (datetime.timedelta(days=-3, hours=-5), "3\xa0days ago"),
-        (datetime.timedelta(days=13), "in 1\xa0week"),
+        (datetime.timedelta(days=13), "in 13\xa0days"),
+        (datetime.timedelta(days=13, hours=13), "in 2\xa0weeks"),
+        (datetime.timedelta(days=20), "in 3\xa0weeks"),
+        (datetime.timedelta(minutes=-90), "2\xa0hours ago"),
+        (datetime.timedelta(hours=23), "in 23\xa0hours"),
+        (datetime.timedelta(days=-45), "6\xa0weeks ago"),
+        (datetime.timedelta(days=90), "in 3\xa0months"),
+        (datetime.timedelta(days=-800), "2\xa0years ago"),
     ],
 )
 def test_moment(delta, text):
