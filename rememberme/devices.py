@@ -39,8 +39,11 @@ class RememberedBrowser:
 
     token: RememberToken
     browser: str
+    #: The operating system, ``""`` when the user agent does not say.
     os: str
     is_current: bool
+    #: "Firefox 121 on Linux", or the browser alone when the system is unknown.
+    label: str = ""
 
 
 @method_decorator([never_cache, csrf_protect], name="dispatch")
@@ -60,7 +63,7 @@ class DevicesView(LoginRequiredMixin, TemplateView):
     http_method_names = ["get", "post", "head", "options"]
 
     def get_browsers(self) -> list[RememberedBrowser]:
-        """Return the user's usable tokens, most recently used first."""
+        """Return the user's usable tokens: this browser's first, then the most recently used."""
         now = timezone.now()
         current = this_browsers_token(self.request)
         tokens = RememberToken.objects.active(now).filter(user_id=self.request.user.pk)
@@ -71,10 +74,14 @@ class DevicesView(LoginRequiredMixin, TemplateView):
                 RememberedBrowser(
                     token=token,
                     browser=device.browser,
-                    os=device.os,
+                    os=device.os if device.os_known else "",
                     is_current=current is not None and current.pk == token.pk,
+                    label=device.label,
                 )
             )
+        # The row people look for first, and the one whose button behaves
+        # differently (it forgets this browser but keeps it signed in).
+        browsers.sort(key=lambda browser: not browser.is_current)
         return browsers
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def test_changelist_columns_and_no_secrets(admin_client, tokens):
     response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("Chrome 120 · Windows 10", "203.0.113.9", "Active", "alice", "bob"):
+    for text in ("Chrome 120 on Windows 10", "203.0.113.9", "Active", "alice", "bob"):
         assert text in html
     for token in RememberToken.objects.all():
         assert bytes(token.verifier_hash).hex() not in html
@@ -237,7 +237,7 @@ def test_inline_on_a_user_admin(admin_client, tokens, user):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Remembered browsers" in html
-    assert "Chrome 120 · Windows 10" in html
+    assert "Chrome 120 on Windows 10" in html
     assert "203.0.113.9" in html
     for token in RememberToken.objects.all():
         assert bytes(token.verifier_hash).hex() not in html
