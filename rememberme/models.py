@@ -164,7 +164,14 @@ class RememberToken(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.user_agent[:60] or _('unknown browser')}"
+        # The admin's title for the row: the browser in words, not a raw
+        # user-agent header, and the id that tells two alike apart.
+        from .useragents import describe
+
+        return _("%(browser)s (token %(id)s)") % {
+            "browser": describe(self.user_agent).label,
+            "id": self.pk,
+        }
 
     def __repr__(self) -> str:
         # Nothing that is or leads to a secret: no selector, no hashes.
