@@ -22,7 +22,7 @@ from .crypto import (
     selector_digest,
 )
 from .lifetime import expired_condition, token_ends
-from .signals import RevokeReason, session_ended, token_revoked
+from .signals import RevokeReason, token_revoked
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -135,8 +135,9 @@ def end_revoked_sessions(
 ) -> None:
     """
     Once the revocation of ``tokens`` commits, delete the live sessions they
-    made where the session engine keeps them server-side, and send
-    ``session_ended`` (reason ``revoked``) for each session that was live.
+    made where the session engine keeps them server-side. ``session_ended``
+    (reason ``revoked``) is sent when that browser comes back, with its
+    request, so that the page can tell it why (``restore.restore``).
 
     Not for a password change: Django itself ends every other session of
     the user at its very next request (their auth hash no longer matches),
@@ -150,25 +151,13 @@ def end_revoked_sessions(
         return
     session = getattr(request, "session", None)
     own = session.session_key if session is not None else None
-    owners: dict[str, RememberToken] = {}
-    for token in tokens:
-        key = session_keys.unseal(token.session_key_sealed, token.user_id)
-        if key is not None and key != own:
-            owners[key] = token
-    if not owners:
-        return
-
-    def end() -> None:
-        for key in session_keys.end_sessions(sorted(owners)):
-            token = owners[key]
-            # No request: the one revoking is not the browser signed out.
-            session_ended.send(
-                sender=type(token), request=None, user=token.user, token=token, reason="revoked"
-            )
-
-    # After the commit: a revocation rolled back ends nothing, and the
-    # session store is never written inside the token's transaction.
-    transaction.on_commit(end, using=using)
+    keys = {session_keys.unseal(token.session_key_sealed, token.user_id) for token in tokens}
+    keys -= {None, own}
+    if keys:
+        # After the commit: a revocation rolled back ends nothing, and the
+        # session store is never written inside the token's transaction.
+        ended = sorted(key for key in keys if key is not None)
+        transaction.on_commit(lambda: session_keys.end_sessions(ended), using=using)
 
 
 class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):  # type: ignore[misc]

@@ -11,6 +11,7 @@ anonymous.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import logging
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from django.contrib.sessions.backends import file as file_engine
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
 from django.db import DatabaseError
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from . import csrf, expiry, secondfactor, session_keys, sessions, signals
@@ -44,6 +46,7 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         if expiry.session_gone(request):
             expiry.send_expired(request)
         return
+    arrived = timezone.now()
     try:
         # The rotation and the sign-in commit together (tokens.rotate); a
         # revocation or the theft rule commits whatever happens next.
@@ -60,7 +63,18 @@ def restore(request: HttpRequest, state: RequestState) -> None:
             _announce(request, verdict)
         else:
             state.delete_cookie()
-            if expiry.session_gone(request):
+            if not expiry.session_gone(request):
+                pass
+            # mypy: _ended_by_revocation() checked the token.
+            elif _ended_by_revocation(request, verdict.token, arrived):
+                signals.session_ended.send(
+                    sender=RememberToken,
+                    request=request,
+                    user=verdict.token.user,
+                    token=verdict.token,
+                    reason="revoked",
+                )
+            else:
                 expiry.send_expired(request)
     except DatabaseError:
         # The token is untouched, or fully rotated when the failure came
@@ -92,6 +106,27 @@ def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> Non
         sessions.mark_rotation(session, token.rotated_at)
     elif verdict.replaced and state.cookie is not None:
         sessions.mark_grace(session, state.cookie.verifier, token.rotated_at)
+
+
+def _ended_by_revocation(
+    request: HttpRequest, token: RememberToken | None, arrived: datetime.datetime
+) -> bool:
+    """
+    Return whether the session the request's cookie named is the one that
+    revoking ``token`` before this request deleted
+    (``managers.end_revoked_sessions``): its browser learns now why it is
+    signed out, as at a revalidation. A token found unusable on this very
+    request, or a session the store still holds (expired, not deleted), is
+    an expiry.
+    """
+    if token is None or token.revoked_at is None or token.revoked_at >= arrived:
+        return False
+    if expiry.ended_session_data(request):
+        return False
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    return key is not None and key == session_keys.unseal(
+        token.session_key_sealed, token.user_id
+    )
 
 
 def _announce(request: HttpRequest, verdict: Verdict) -> None:

@@ -120,8 +120,13 @@ def contrast(first: str, second: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+PACKAGE_CSS = Path(rememberme.__file__).parent / "static/rememberme/rememberme.css"
+DARK_SCHEME = "@media (prefers-color-scheme: dark)"
+
 STYLESHEETS = {
-    "default": [Path(rememberme.__file__).parent / "static/rememberme/rememberme.css"],
+    "default": [PACKAGE_CSS],
+    # What a browser set to a dark system theme sees.
+    "default dark": [PACKAGE_CSS, DARK_SCHEME],
     # The demo's dark theme overrides the same properties.
     "demo dark": [
         Path(rememberme.__file__).parent / "static/rememberme/rememberme.css",
@@ -130,11 +135,24 @@ STYLESHEETS = {
 }
 
 
+def test_the_package_has_a_dark_scheme():
+    # The dark scheme overrides every colour of the light one.
+    light, dark = PACKAGE_CSS.read_text().split(DARK_SCHEME, 1)
+    colours = set(re.findall(r"--rm-([\w-]+):\s*#", light))
+    assert colours
+    assert set(re.findall(r"--rm-([\w-]+):\s*#", dark)) == colours
+
+
 @pytest.mark.parametrize("theme", STYLESHEETS)
 def test_colours_meet_wcag_aa(theme):
     colour: dict[str, str] = {}
-    for path in STYLESHEETS[theme]:
-        colour.update(re.findall(r"--rm-([\w-]+):\s*(#[0-9a-f]{6});", path.read_text()))
+    for source in STYLESHEETS[theme]:
+        if source == DARK_SCHEME:
+            text = PACKAGE_CSS.read_text().split(DARK_SCHEME, 1)[1]
+        else:
+            # Without the dark scheme's block: the light colours alone.
+            text = source.read_text().split(DARK_SCHEME, 1)[0]
+        colour.update(re.findall(r"--rm-([\w-]+):\s*(#[0-9a-f]{6});", text))
     text_pairs = [
         ("text", "bg"),
         ("text", "surface"),
