@@ -15,8 +15,8 @@ from typing import Any
 
 import django
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
@@ -233,7 +233,9 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
             raise Http404
         self._revoke(request, RememberToken.objects.for_write().filter(pk=token.pk))
         opts = self.opts
-        return redirect(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", token.pk)
+        return redirect(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", token.pk
+        )
 
     # Actions.
 

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 # forget_browser, this_browsers_token, renew_after_password_change and
 # save_persistent_values serve the middleware, receivers and pages.
 __all__ = [
-    "forget",
     "follow_session_key",
+    "forget",
     "forget_browser",
     "is_fresh",
     "login",

@@ -97,7 +97,9 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
                 revoked_at__isnull=False,
                 revoke_reason__in=(RevokeReason.LOGOUT, RevokeReason.USER),
             )
-            ending += [token for token in forgotten.select_related("user") if token.session_key_sealed]
+            ending += [
+                token for token in forgotten.select_related("user") if token.session_key_sealed
+            ]
             forgotten.update(revoked_at=now)
         if tokens:
             # The condition on revoked_at makes a concurrent revocation count

@@ -63,19 +63,8 @@ def restore(request: HttpRequest, state: RequestState) -> None:
             _announce(request, verdict)
         else:
             state.delete_cookie()
-            if not expiry.session_gone(request):
-                pass
-            # mypy: _ended_by_revocation() checked the token.
-            elif _ended_by_revocation(request, verdict.token, arrived):
-                signals.session_ended.send(
-                    sender=RememberToken,
-                    request=request,
-                    user=verdict.token.user,
-                    token=verdict.token,
-                    reason="revoked",
-                )
-            else:
-                expiry.send_expired(request)
+            if expiry.session_gone(request):
+                _report_end(request, verdict.token, arrived)
     except DatabaseError:
         # The token is untouched, or fully rotated when the failure came
         # after the commit (its grace window then covers the cookie the
@@ -108,25 +97,31 @@ def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> Non
         sessions.mark_grace(session, state.cookie.verifier, token.rotated_at)
 
 
-def _ended_by_revocation(
+def _report_end(
     request: HttpRequest, token: RememberToken | None, arrived: datetime.datetime
-) -> bool:
+) -> None:
     """
-    Return whether the session the request's cookie named is the one that
-    revoking ``token`` before this request deleted
-    (``managers.end_revoked_sessions``): its browser learns now why it is
-    signed out, as at a revalidation. A token found unusable on this very
-    request, or a session the store still holds (expired, not deleted), is
-    an expiry.
+    Send ``session_ended`` for the session the request's cookie named, which
+    is gone: ``revoked`` if it is the one that revoking ``token`` before this
+    request deleted (``managers.end_revoked_sessions``), so that its browser
+    learns now why it is signed out, as at a revalidation; else ``expired``.
+    A token found unusable on this very request, or a session the store
+    still holds (expired, not deleted), is an expiry.
     """
-    if token is None or token.revoked_at is None or token.revoked_at >= arrived:
-        return False
-    if expiry.ended_session_data(request):
-        return False
     key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    return key is not None and key == session_keys.unseal(
-        token.session_key_sealed, token.user_id
-    )
+    if (
+        token is not None
+        and token.revoked_at is not None
+        and token.revoked_at < arrived
+        and key is not None
+        and key == session_keys.unseal(token.session_key_sealed, token.user_id)
+        and not expiry.ended_session_data(request)
+    ):
+        signals.session_ended.send(
+            sender=RememberToken, request=request, user=token.user, token=token, reason="revoked"
+        )
+    else:
+        expiry.send_expired(request)
 
 
 def _announce(request: HttpRequest, verdict: Verdict) -> None:

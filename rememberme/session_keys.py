@@ -78,7 +78,7 @@ def seal(session_key: str | None, user_pk: Any) -> bytes:
         return b""
     nonce = secrets.token_bytes(_NONCE_BYTES)
     stream = _keystream(nonce, user_pk)
-    return nonce + bytes(a ^ b for a, b in zip(raw, stream))
+    return nonce + bytes(a ^ b for a, b in zip(raw, stream, strict=False))
 
 
 def unseal(sealed: bytes | memoryview | None, user_pk: Any) -> str | None:
@@ -87,7 +87,7 @@ def unseal(sealed: bytes | memoryview | None, user_pk: Any) -> str | None:
     if len(sealed) <= _NONCE_BYTES:
         return None
     nonce, body = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
-    raw = bytes(a ^ b for a, b in zip(body, _keystream(nonce, user_pk)))
+    raw = bytes(a ^ b for a, b in zip(body, _keystream(nonce, user_pk), strict=False))
     try:
         key = raw.decode("ascii")
     except UnicodeDecodeError:

@@ -123,7 +123,7 @@ def contrast(first: str, second: str) -> float:
 PACKAGE_CSS = Path(rememberme.__file__).parent / "static/rememberme/rememberme.css"
 DARK_SCHEME = "@media (prefers-color-scheme: dark)"
 
-STYLESHEETS = {
+STYLESHEETS: dict[str, list[Path | str]] = {
     "default": [PACKAGE_CSS],
     # What a browser set to a dark system theme sees.
     "default dark": [PACKAGE_CSS, DARK_SCHEME],
@@ -151,6 +151,7 @@ def test_colours_meet_wcag_aa(theme):
             text = PACKAGE_CSS.read_text().split(DARK_SCHEME, 1)[1]
         else:
             # Without the dark scheme's block: the light colours alone.
+            assert isinstance(source, Path)
             text = source.read_text().split(DARK_SCHEME, 1)[0]
         colour.update(re.findall(r"--rm-([\w-]+):\s*(#[0-9a-f]{6});", text))
     text_pairs = [

@@ -37,9 +37,7 @@ urlpatterns = [
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
-SERVER_SIDE = ["db", "cached_db", "cache", "file"] + (
-    ["cache-redis"] if engines.REDIS_URL else []
-)
+SERVER_SIDE = ["db", "cached_db", "cache", "file"] + (["cache-redis"] if engines.REDIS_URL else [])
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
 NEW_PASSWORD = "a much newer passphrase 42"
 
@@ -172,6 +170,7 @@ def test_theft_signs_every_browser_out_at_once(engine, user, commit, settings):
     assert whoami(victim)["restored"] is True  # rotated: the stolen value is replaced
     bystander, _ = restored()
     thief = Client()
+    assert stolen is not None
     thief.cookies["rememberme"] = stolen
     assert commit(lambda: whoami(thief))["user"] is None
     assert RememberToken.objects.filter(revoke_reason="theft").count() == 2
@@ -270,7 +269,7 @@ def test_signed_cookie_sessions_end_at_their_next_check(user, settings, commit, 
 
 
 def test_server_side_pages_say_signed_out(engine, user, commit):
-    other, token = restored()
+    _other, token = restored()
     me, _ = remembered()
     response = commit(
         lambda: me.post("/accounts/devices/", {"action": "revoke", "token": token.pk}, follow=True)
@@ -284,12 +283,16 @@ def test_server_side_pages_say_signed_out(engine, user, commit):
 @pytest.mark.parametrize(
     ("engine_name", "says"),
     [
-        ("signed_cookies", "1 remember-me token was revoked. Their browsers will be signed out "
-         "within 2 minutes."),
+        (
+            "signed_cookies",
+            "1 remember-me token was revoked. Their browsers will be signed out within 2 minutes.",
+        ),
         ("db", "1 remember-me token was revoked.</"),
     ],
 )
-def test_admin_message_says_when_browsers_are_signed_out(user, settings, admin_user, engine_name, says):
+def test_admin_message_says_when_browsers_are_signed_out(
+    user, settings, admin_user, engine_name, says
+):
     settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{engine_name}"
     settings.REMEMBERME_REVALIDATE_INTERVAL = 120
     admin = Client()
