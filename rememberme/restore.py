@@ -14,7 +14,7 @@ import contextlib
 import datetime
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, login
@@ -193,26 +193,31 @@ def draw_session_key(session: SessionBase) -> str | None:
     session takes the key when ``login()`` cycles it or, with
     :func:`key_chosen_at_save`, when the response saves it.
     """
-    if not (
-        isinstance(session, _CREATES_ATOMICALLY)
-        and session_keys.server_side(session)
-        and getattr(type(session), _KEY_GENERATOR) is getattr(SessionBase, _KEY_GENERATOR)
+    default = getattr(SessionBase, _KEY_GENERATOR)
+    if not session_keys.server_side(session) or getattr(type(session), _KEY_GENERATOR) is not (
+        default
     ):
-        # An engine that draws its own keys keeps its generator: its
-        # sessions end at their next revalidation instead.
+        # Signed cookies have no key to delete; an engine that draws its own
+        # keys keeps its generator. Their sessions end at their next
+        # revalidation instead.
         return None
-    key = _unchecked_key()
-    drawn = [key]
+    if isinstance(session, _CREATES_ATOMICALLY):
+        fallback: Callable[[], str] = _unchecked_key
+    else:
+        # Another engine on SessionBase's generator (django-user-sessions):
+        # the same checked draw it would make at save time, made now.
+        fallback = functools.partial(default, session)
+    drawn = [fallback()]
 
     def generator() -> str:
         # The drawn key first; a fresh one should create() ever draw again
         # (a taken key, which 165 random bits make a formality).
-        return drawn.pop() if drawn else _unchecked_key()
+        return drawn.pop() if drawn else fallback()
 
     # Kept until the response saves the session, which is when the key is
     # taken.
     setattr(session, _KEY_GENERATOR, generator)
-    return key
+    return drawn[0]
 
 
 def _keep_unset() -> None:
