@@ -19,7 +19,9 @@ from django.conf import settings as django_settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import path
 from django.utils.module_loading import import_string
 from freezegun import freeze_time
@@ -304,3 +306,18 @@ def test_admin_message_says_when_browsers_are_signed_out(
         follow=True,
     )
     assert says in response.content.decode()
+
+
+def test_a_restore_records_its_session_in_the_rotations_update(engine, user):
+    client, token = remembered()
+    close_browser(client)
+    with CaptureQueriesContext(connection) as captured:
+        assert whoami(client) == {"user": "alice", "restored": True}
+    table = RememberToken._meta.db_table
+    writes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    # One UPDATE of the token (the rotation, which carries the key) and
+    # login()'s last_login: no write of its own for the key.
+    assert len([sql for sql in writes if table in sql]) == 1
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    stored = RememberToken.objects.get(pk=token.pk).session_key_sealed
+    assert session_keys.unseal(stored, user.pk) == key
