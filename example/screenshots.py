@@ -168,13 +168,36 @@ def shoot(base: str, env: dict[str, str]) -> None:
         assert overflow <= 0, f"the devices page is {overflow}px wider than a phone"
         mobile.screenshot(path=str(OUT / "devices-mobile.png"), full_page=True)
 
-        # An administrator revokes the phone's token: within the demo's
-        # revalidation interval its next page signs it out and says why.
+        # An administrator revokes the phone's token: its session is deleted
+        # at once, and its next page says why it is signed out.
         manage("shell", "-c", REVOKE_PHONE, env=env)
-        time.sleep(11)
         mobile.goto(base + "/accounts/devices/")
         assert "by an administrator" in mobile.content(), "no sign-out reason shown"
         mobile.screenshot(path=str(OUT / "signed-out-mobile.png"))
+
+        # A system set to dark: the pages follow it, like the admin.
+        dark = browser.new_context(
+            user_agent=CHROME_MAC,
+            viewport={"width": 1040, "height": 640},
+            device_scale_factor=1,
+            color_scheme="dark",
+        )
+        night = dark.new_page()
+        sign_in(night, base)
+        night.goto(base + "/accounts/devices/")
+        background = night.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(15, 20, 27)", f"no dark scheme ({background})"
+        night.screenshot(path=str(OUT / "devices-dark.png"), full_page=True)
+
+        # The admin's token list fits a 1280-pixel window without scrolling.
+        night.set_viewport_size({"width": 1280, "height": 640})
+        night.goto(base + "/admin/rememberme/remembertoken/")
+        overflow = night.evaluate(
+            "document.querySelector('#result_list').scrollWidth"
+            " - document.querySelector('#changelist .results').clientWidth"
+        )
+        assert overflow <= 0, f"the admin's token list is {overflow}px too wide at 1280px"
+        night.screenshot(path=str(OUT / "admin-tokens.png"))
         browser.close()
 
 

@@ -104,6 +104,9 @@ class RememberMeMiddleware:
     def process_request(self, request: HttpRequest) -> None:
         state = read_state(request)
         session = getattr(request, "session", None)
+        if session is not None:
+            # Not a read: the key the cookie named, before any load.
+            state.session_key = session.session_key
         if session is None or not sent_cookies(request):
             # No session machinery (reported by the system checks), or a
             # browser that sent neither cookie: nothing to restore or check.
@@ -149,6 +152,7 @@ class RememberMeMiddleware:
         if state.session_age is not None and session is not None and SESSION_KEY in session:
             sessions.apply_session_age(session, state.session_age[0])
         api.save_persistent_values(request)
+        api.follow_session_key(request, state)
         expiry.stamp_on_save(request, response)
         write_cookie(request, response, state)
         return response

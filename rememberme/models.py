@@ -19,6 +19,7 @@ from .internal.crypto import (
 )
 from .internal.lifetime import TokenEnds, expired_condition, token_ends
 from .internal.managers import RememberTokenManager, RememberTokenQuerySet
+from .internal.session_keys import SEALED_MAX_LENGTH
 from .signals import RevokeReason
 
 if TYPE_CHECKING:
@@ -125,6 +126,18 @@ class RememberToken(models.Model):
         _("second-factor device"), max_length=255, blank=True, default="", editable=False
     )
 
+    # The key of the live session the token last created or restored,
+    # sealed with the SECRET_KEY (session_keys.seal): a revocation deletes
+    # that session at once. Sealed because a session key alone is a usable
+    # session cookie, and a copy of this table must grant no sign-in.
+    session_key_sealed = models.BinaryField(
+        _("sealed session key"),
+        max_length=SEALED_MAX_LENGTH,
+        blank=True,
+        default=b"",
+        editable=False,
+    )
+
     objects = RememberTokenManager()
 
     class Meta:
@@ -151,7 +164,14 @@ class RememberToken(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.user_agent[:60] or _('unknown browser')}"
+        # The admin's title for the row: the browser in words, not a raw
+        # user-agent header, and the id that tells two alike apart.
+        from .internal.useragents import describe
+
+        return _("%(browser)s (token %(id)s)") % {
+            "browser": describe(self.user_agent).label,
+            "id": self.pk,
+        }
 
     def __repr__(self) -> str:
         # Nothing that is or leads to a secret: no selector, no hashes.

@@ -72,7 +72,7 @@ def test_changelist_columns_and_no_secrets(admin_client, tokens):
     response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("Chrome 120 · Windows 10", "203.0.113.9", "Active", "alice", "bob"):
+    for text in ("Chrome 120 on Windows 10", "203.0.113.9", "Active", "alice", "bob"):
         assert text in html
     for token in RememberToken.objects.all():
         assert bytes(token.verifier_hash).hex() not in html
@@ -237,10 +237,72 @@ def test_inline_on_a_user_admin(admin_client, tokens, user):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Remembered browsers" in html
-    assert "Chrome 120 · Windows 10" in html
+    assert "Chrome 120 on Windows 10" in html
     assert "203.0.113.9" in html
     for token in RememberToken.objects.all():
         assert bytes(token.verifier_hash).hex() not in html
         assert unpack_hash(token.verifier_hash) not in html
         assert bytes(token.selector_digest).hex() not in html
     assert f"remembertoken/{bobs.pk}/" not in html
+
+
+def test_rows_are_titled_by_browser_not_user_agent(admin_client, tokens):
+    _, alice_tokens, _ = tokens
+    token = next(t for t in alice_tokens if t.user_agent)
+    assert str(token) == f"Chrome 120 on Windows 10 (token {token.pk})"
+    html = admin_client.get(f"{CHANGELIST}{token.pk}/change/").content.decode()
+    assert f"<h2>Chrome 120 on Windows 10 (token {token.pk})</h2>" in html
+    assert "AppleWebKit" not in html.split("<main")[0]  # not in the title or breadcrumbs
+
+
+def test_changelist_has_six_compact_columns(admin_client, tokens):
+    response = admin_client.get(CHANGELIST)
+    headers = [h["text"] for h in response.context["result_headers"]][1:]  # the checkbox
+    assert [str(h) for h in headers] == [
+        "user",
+        "browser",
+        "IP address",
+        "last used",
+        "expires",
+        "state",
+    ]
+    assert ">just now</time>" in response.content.decode()
+
+
+def test_revoke_button_on_the_token_page(admin_client, tokens, revoked_signals):
+    _, alice_tokens, _ = tokens
+    token = alice_tokens[0]
+    page = f"{CHANGELIST}{token.pk}/change/"
+    revoke = f"{CHANGELIST}{token.pk}/revoke/"
+    html = admin_client.get(page).content.decode()
+    assert f'action="{revoke}"' in html
+    assert admin_client.get(revoke).status_code == 405  # a GET changes nothing
+    assert RememberToken.objects.get(pk=token.pk).revoked_at is None
+    response = admin_client.post(revoke, follow=True)
+    assert response.redirect_chain[-1][0] == page
+    assert RememberToken.objects.get(pk=token.pk).revoke_reason == "admin"
+    assert "1 remember-me token was revoked." in response.content.decode()
+    assert [kw["reason"] for kw in revoked_signals] == ["admin"]
+    entry = LogEntry.objects.get(object_id=str(token.pk))
+    assert entry.action_flag == CHANGE
+    assert entry.get_change_message() == "Revoked the remember-me token."
+    # Revoked: no button any more.
+    assert f'action="{revoke}"' not in admin_client.get(page).content.decode()
+
+
+def test_revoke_button_needs_the_permission(staff, tokens):
+    _, alice_tokens, _ = tokens
+    token = alice_tokens[0]
+    viewer = staff("view_remembertoken")
+    page = f"{CHANGELIST}{token.pk}/change/"
+    assert "/revoke/" not in viewer.get(page).content.decode()
+    assert viewer.post(f"{CHANGELIST}{token.pk}/revoke/").status_code == 403
+    assert RememberToken.objects.get(pk=token.pk).revoked_at is None
+    assert LogEntry.objects.count() == 0
+    revoker = staff("view_remembertoken", "revoke_remembertoken")
+    assert revoker.post(f"{CHANGELIST}{token.pk}/revoke/").status_code == 302
+    assert RememberToken.objects.get(pk=token.pk).revoked_at is not None
+
+
+def test_revoke_an_unknown_token(admin_client):
+    assert admin_client.post(f"{CHANGELIST}999999/revoke/").status_code == 404

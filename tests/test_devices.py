@@ -224,10 +224,37 @@ def test_template_is_overridable(two_browsers, settings, tmp_path):
 class TestDescribe:
     def test_known(self):
         assert describe(CHROME_WINDOWS) == ("Chrome 120", "Windows 10")
-        assert str(describe(FIREFOX_LINUX)) == "Firefox 121 · Linux"
+        assert str(describe(FIREFOX_LINUX)) == "Firefox 121 on Linux"
 
-    @pytest.mark.parametrize("agent", ["", "curl/8.4.0", "\x00garbage" * 50])
-    def test_unknown_parts(self, agent):
-        browser, system = describe(agent)
-        assert system == "Unknown"
-        assert browser in ("Unknown", "curl 8")
+    @pytest.mark.parametrize(
+        ("agent", "label"),
+        [
+            ("", "Unknown browser"),
+            ("curl/8.4.0", "curl 8"),
+            ("\x00garbage" * 50, "Unknown browser"),
+            ("Mozilla/5.0 (X11; Linux x86_64) SomethingNew/1.0", "Unknown browser on Linux"),
+        ],
+    )
+    def test_unknown_parts(self, agent, label):
+        # Never "curl 8 on Unknown": an unknown part is named as such or left out.
+        device = describe(agent)
+        assert device.label == str(device) == label
+        assert "on Unknown" not in device.label
+
+
+def test_an_unknown_system_is_left_out_of_the_page(user):
+    client = Client(HTTP_USER_AGENT="curl/8.4.0")
+    login(client)
+    html = client.get(URL).content.decode()
+    assert '<span class="rm-device-name">curl 8</span>' in html
+    assert "on Unknown" not in html
+    assert 'aria-label="Sign out curl 8"' not in html  # this browser: "Forget" instead
+
+
+def test_this_browser_is_listed_first(two_browsers):
+    this, other, this_token, other_token = two_browsers
+    close_browser(other)
+    assert whoami(other)["restored"] is True  # the other browser is now the most recent
+    browsers = this.get(URL).context["browsers"]
+    assert [b.token.pk for b in browsers] == [this_token.pk, other_token.pk]
+    assert browsers[0].is_current

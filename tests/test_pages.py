@@ -59,7 +59,8 @@ def test_devices_page_shows_relative_times_with_the_exact_time_on_hover(user):
         f'<time datetime="{token.created_at.isoformat()}" '
         f'title="March 1, 2026, noon">2\xa0hours ago</time>'
     ) in html
-    assert ">in 1\xa0week</time>" in html
+    # 13 days and 22 hours left: nearly two weeks, not "1 week".
+    assert ">in 2\xa0weeks</time>" in html
     assert 'class="rm-badge this-browser">this browser<' in html
 
 
@@ -80,7 +81,14 @@ def test_relative_times_are_translated(user, settings):
         (datetime.timedelta(seconds=-20), "just now"),
         (datetime.timedelta(seconds=30), "just now"),
         (datetime.timedelta(days=-3, hours=-5), "3\xa0days ago"),
-        (datetime.timedelta(days=13), "in 1\xa0week"),
+        (datetime.timedelta(days=13), "in 13\xa0days"),
+        (datetime.timedelta(days=13, hours=13), "in 2\xa0weeks"),
+        (datetime.timedelta(days=20), "in 3\xa0weeks"),
+        (datetime.timedelta(minutes=-90), "2\xa0hours ago"),
+        (datetime.timedelta(hours=23), "in 23\xa0hours"),
+        (datetime.timedelta(days=-45), "6\xa0weeks ago"),
+        (datetime.timedelta(days=90), "in 3\xa0months"),
+        (datetime.timedelta(days=-800), "2\xa0years ago"),
     ],
 )
 def test_moment(delta, text):
@@ -112,8 +120,13 @@ def contrast(first: str, second: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-STYLESHEETS = {
-    "default": [Path(rememberme.__file__).parent / "static/rememberme/rememberme.css"],
+PACKAGE_CSS = Path(rememberme.__file__).parent / "static/rememberme/rememberme.css"
+DARK_SCHEME = "@media (prefers-color-scheme: dark)"
+
+STYLESHEETS: dict[str, list[Path | str]] = {
+    "default": [PACKAGE_CSS],
+    # What a browser set to a dark system theme sees.
+    "default dark": [PACKAGE_CSS, DARK_SCHEME],
     # The demo's dark theme overrides the same properties.
     "demo dark": [
         Path(rememberme.__file__).parent / "static/rememberme/rememberme.css",
@@ -122,11 +135,25 @@ STYLESHEETS = {
 }
 
 
+def test_the_package_has_a_dark_scheme():
+    # The dark scheme overrides every colour of the light one.
+    light, dark = PACKAGE_CSS.read_text().split(DARK_SCHEME, 1)
+    colours = set(re.findall(r"--rm-([\w-]+):\s*#", light))
+    assert colours
+    assert set(re.findall(r"--rm-([\w-]+):\s*#", dark)) == colours
+
+
 @pytest.mark.parametrize("theme", STYLESHEETS)
 def test_colours_meet_wcag_aa(theme):
     colour: dict[str, str] = {}
-    for path in STYLESHEETS[theme]:
-        colour.update(re.findall(r"--rm-([\w-]+):\s*(#[0-9a-f]{6});", path.read_text()))
+    for source in STYLESHEETS[theme]:
+        if source == DARK_SCHEME:
+            text = PACKAGE_CSS.read_text().split(DARK_SCHEME, 1)[1]
+        else:
+            # Without the dark scheme's block: the light colours alone.
+            assert isinstance(source, Path)
+            text = source.read_text().split(DARK_SCHEME, 1)[0]
+        colour.update(re.findall(r"--rm-([\w-]+):\s*(#[0-9a-f]{6});", text))
     text_pairs = [
         ("text", "bg"),
         ("text", "surface"),

@@ -141,7 +141,9 @@ def test_expired_with_unusable_token(
     client = Client()
     with freeze_time(START) as frozen:
         login(client)
-        RememberToken.objects.get(user=user).revoke("admin")
+        # Unusable from the password on (a revocation, by contrast, ends the
+        # session there and then: tests/test_revocation_ends_sessions.py).
+        type(user).objects.filter(pk=user.pk).update(password=user.password + "x")
         frozen.move_to(LATER)
         assert whoami(client)["user"] is None
     assert reasons(ended) == ["expired"]

@@ -81,7 +81,8 @@ REMEMBERME_SESSION_AGE = 0
 SESSION_COOKIE_AGE = 600
 REMEMBERME_TOKEN_AGE = timedelta(days=14)
 REMEMBERME_PERSISTENT_SESSION_KEYS = ("theme",)
-# A revocation from the admin ends this browser's session within seconds.
+# A revocation ends the session at once (database sessions are deleted);
+# with signed-cookie sessions it would take up to this many seconds.
 REMEMBERME_REVALIDATE_INTERVAL = 10
 # Mails (theft, a new browser) are printed in the server's console.
 REMEMBERME_NOTIFY_EMAIL = ("theft", "new_browser")

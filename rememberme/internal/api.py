@@ -18,7 +18,7 @@ from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
 from ..signals import RevokeReason
-from . import freshness, secondfactor, sessions
+from . import freshness, secondfactor, session_keys, sessions
 from .conf import app_settings
 from .freshness import is_fresh, mark_fresh, was_restored
 from .state import RequestState, find_state, get_state
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 # forget_browser, this_browsers_token, renew_after_password_change and
 # save_persistent_values serve the middleware, receivers and pages.
 __all__ = [
+    "follow_session_key",
     "forget",
     "forget_browser",
     "is_fresh",
@@ -80,9 +81,11 @@ def remember(request: HttpRequest) -> RememberToken | None:
         ip_address=client_ip(request),
         session_data=sessions.storable_values(values) or {},
         second_factor_device=secondfactor.verified_device(request),
+        session_key=session_keys.live_key(request.session),
         request=request,
     )
     state.set_cookie(value, token.expires_at)
+    state.session_key = request.session.session_key
     sessions.link(request.session, token.pk)
     sessions.mark_persisted(request.session, values)
     sessions.apply_session_age(request.session, policy.session_age(user))
@@ -169,8 +172,9 @@ def forget(request: HttpRequest) -> None:
 def revoke_user_tokens(user: Any, *, reason: str, keep: RememberToken | None = None) -> int:
     """
     Revoke every token of ``user``, except ``keep`` if given; return how
-    many were revoked. Sessions that came from them end within
-    ``REMEMBERME_REVALIDATE_INTERVAL``.
+    many were revoked. The sessions that came from them end at once where
+    the session engine keeps sessions server-side, and within
+    ``REMEMBERME_REVALIDATE_INTERVAL`` with signed-cookie sessions.
     """
     if reason not in RevokeReason.values:
         raise ValueError(
@@ -289,3 +293,28 @@ def save_persistent_values(request: HttpRequest) -> None:
         # Not saved: forget the digest so the next change tries again.
         logger.exception("Could not save persistent session values with the token.")
         sessions.forget_persisted(session)
+
+
+def follow_session_key(request: HttpRequest, state: RequestState) -> None:
+    """
+    Record with the token the new key of a linked session whose key changed
+    on this request, so that revoking the token still ends it. One UPDATE,
+    only on the requests that change the key (already writing the session).
+    """
+    session = getattr(request, "session", None)
+    key = session_keys.live_key(session) if session is not None else None
+    if key is None or key == state.session_key or not request.user.is_authenticated:
+        return
+    token_id = sessions.linked_token_id(session) if session is not None else None
+    if token_id is None:
+        return
+    state.session_key = key
+    try:
+        # Revoked or not: a browser forgotten while signed in stays within
+        # reach of "sign out everywhere" (sessions.mark_forgotten).
+        RememberToken.objects.filter(pk=token_id, user_id=request.user.pk).update(
+            session_key_sealed=session_keys.seal(key, request.user.pk)
+        )
+    except DatabaseError:
+        # The session then ends at its next revalidation instead.
+        logger.exception("Could not record the new session key with the token.")

@@ -26,6 +26,7 @@ from django.views.generic import TemplateView
 
 from ..models import RememberToken
 from ..signals import RevokeReason
+from . import session_keys
 from .api import forget_browser, this_browsers_token
 from .useragents import describe
 
@@ -38,8 +39,11 @@ class RememberedBrowser:
 
     token: RememberToken
     browser: str
+    #: The operating system, ``""`` when the user agent does not say.
     os: str
     is_current: bool
+    #: "Firefox 121 on Linux", or the browser alone when the system is unknown.
+    label: str = ""
 
 
 @method_decorator([never_cache, csrf_protect], name="dispatch")
@@ -59,7 +63,7 @@ class DevicesView(LoginRequiredMixin, TemplateView):
     http_method_names = ["get", "post", "head", "options"]
 
     def get_browsers(self) -> list[RememberedBrowser]:
-        """Return the user's usable tokens, most recently used first."""
+        """Return the user's usable tokens: this browser's first, then the most recently used."""
         now = timezone.now()
         current = this_browsers_token(self.request)
         tokens = RememberToken.objects.active(now).filter(user_id=self.request.user.pk)
@@ -70,10 +74,14 @@ class DevicesView(LoginRequiredMixin, TemplateView):
                 RememberedBrowser(
                     token=token,
                     browser=device.browser,
-                    os=device.os,
+                    os=device.os if device.os_known else "",
                     is_current=current is not None and current.pk == token.pk,
+                    label=device.label,
                 )
             )
+        # The row people look for first, and the one whose button behaves
+        # differently (it forgets this browser but keeps it signed in).
+        browsers.sort(key=lambda browser: not browser.is_current)
         return browsers
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -110,7 +118,14 @@ class DevicesView(LoginRequiredMixin, TemplateView):
         revoked = RememberToken.objects.filter(pk=token_id, user_id=request.user.pk).revoke(
             RevokeReason.USER, request=request
         )
-        if revoked:
+        wait = session_keys.revocation_wait()
+        if revoked and wait is not None:
+            messages.success(
+                request,
+                _("That browser will be signed out %(within)s.") % {"within": wait},
+                fail_silently=True,
+            )
+        elif revoked:
             messages.success(request, _("That browser is signed out."), fail_silently=True)
         else:
             messages.info(request, _("That browser was already signed out."), fail_silently=True)
@@ -122,14 +137,18 @@ class DevicesView(LoginRequiredMixin, TemplateView):
         if current is not None:
             tokens = tokens.exclude(pk=current.pk)
         revoked = tokens.revoke(RevokeReason.LOGOUT_ALL, request=request)
-        messages.success(
-            request,
-            ngettext(
+        wait = session_keys.revocation_wait()
+        if wait is not None:
+            text = ngettext(
+                "%(count)d other browser will be signed out %(within)s.",
+                "%(count)d other browsers will be signed out %(within)s.",
+                revoked,
+            )
+        else:
+            text = ngettext(
                 "%(count)d other browser is signed out.",
                 "%(count)d other browsers are signed out.",
                 revoked,
             )
-            % {"count": revoked},
-            fail_silently=True,
-        )
+        messages.success(request, text % {"count": revoked, "within": wait}, fail_silently=True)
         return redirect(request.path)

@@ -12,6 +12,7 @@ from django.db import connections, models, transaction
 from django.utils import timezone
 
 from ..signals import RevokeReason, token_revoked
+from . import session_keys
 from .conf import app_settings
 from .crypto import (
     CookieValue,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
     from ..models import RememberToken
 
-__all__ = ["RememberTokenManager", "RememberTokenQuerySet"]
+__all__ = ["RememberTokenManager", "RememberTokenQuerySet", "end_revoked_sessions"]
 
 
 class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
@@ -77,7 +78,8 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
     def revoke(self, reason: str, *, request: HttpRequest | None = None) -> int:
         """
         Revoke every token of this queryset that is not revoked yet, send
-        ``token_revoked`` for each, and return how many were revoked.
+        ``token_revoked`` for each, end the live sessions they made (see
+        :func:`end_revoked_sessions`), and return how many were revoked.
 
         The saved secrets and persistent session values go with the
         revocation: a revoked token never verifies again, so there is no
@@ -85,27 +87,36 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
         """
         now = timezone.now()
         tokens = list(self.for_write().filter(revoked_at__isnull=True).select_related("user"))
+        ending: list[RememberToken] = []
         if reason in (RevokeReason.LOGOUT_ALL, RevokeReason.ADMIN, RevokeReason.THEFT):
             # A browser forgotten while its session stays signed in keeps
             # that session linked to the revoked token: stamping the token
-            # again ends the session at its next check (sessions.mark_forgotten).
-            self.filter(
+            # again ends the session at its next check (sessions.mark_forgotten),
+            # and at once where its engine keeps it server-side.
+            forgotten = self.for_write().filter(
                 revoked_at__isnull=False,
                 revoke_reason__in=(RevokeReason.LOGOUT, RevokeReason.USER),
-            ).update(revoked_at=now)
-        if not tokens:
-            return 0
-        # The condition on revoked_at makes a concurrent revocation count
-        # (and signal) once: only the rows this statement changed are ours.
-        revoked = self.model._default_manager.filter(
-            pk__in=[token.pk for token in tokens], revoked_at__isnull=True
-        ).update(
-            revoked_at=now,
-            revoke_reason=reason,
-            verifier_hash=b"",
-            previous_verifier_hash=b"",
-            session_data={},
-        )
+            )
+            ending += [
+                token for token in forgotten.select_related("user") if token.session_key_sealed
+            ]
+            forgotten.update(revoked_at=now)
+        if tokens:
+            # The condition on revoked_at makes a concurrent revocation count
+            # (and signal) once: only the rows this statement changed are ours.
+            revoked = self.model._default_manager.filter(
+                pk__in=[token.pk for token in tokens], revoked_at__isnull=True
+            ).update(
+                revoked_at=now,
+                revoke_reason=reason,
+                verifier_hash=b"",
+                previous_verifier_hash=b"",
+                session_data={},
+            )
+        else:
+            revoked = 0
+        ending += tokens
+        end_revoked_sessions(ending, reason, request=request, using=self.for_write().db)
         for token in tokens:
             token.revoked_at = now
             token.revoke_reason = reason
@@ -115,6 +126,40 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
                 sender=self.model, request=request, user=token.user, token=token, reason=reason
             )
         return revoked
+
+
+def end_revoked_sessions(
+    tokens: list[RememberToken],
+    reason: str,
+    *,
+    request: HttpRequest | None,
+    using: str,
+) -> None:
+    """
+    Once the revocation of ``tokens`` commits, delete the live sessions they
+    made where the session engine keeps them server-side. ``session_ended``
+    (reason ``revoked``) is sent when that browser comes back, with its
+    request, so that the page can tell it why (``restore.restore``).
+
+    Not for a password change: Django itself ends every other session of
+    the user at its very next request (their auth hash no longer matches),
+    on every engine, and keeps the one that made the change
+    (``update_session_auth_hash()``). Nor the request's own session: a
+    browser forgotten on this request stays signed in (``forget()``), and a
+    logout ends its session by itself. A signed-cookie session has nothing
+    to delete: it ends at its next revalidation.
+    """
+    if reason == RevokeReason.PASSWORD_CHANGE or not session_keys.server_side():
+        return
+    session = getattr(request, "session", None)
+    own = session.session_key if session is not None else None
+    keys = {session_keys.unseal(token.session_key_sealed, token.user_id) for token in tokens}
+    keys -= {None, own}
+    if keys:
+        # After the commit: a revocation rolled back ends nothing, and the
+        # session store is never written inside the token's transaction.
+        ended = sorted(key for key in keys if key is not None)
+        transaction.on_commit(lambda: session_keys.end_sessions(ended), using=using)
 
 
 class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):  # type: ignore[misc]
@@ -127,6 +172,7 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
         ip_address: str | None = None,
         session_data: dict[str, Any] | None = None,
         second_factor_device: str = "",
+        session_key: str | None = None,
         request: HttpRequest | None = None,
     ) -> tuple[RememberToken, CookieValue]:
         """
@@ -135,7 +181,8 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
         This is the only time the plain verifier exists on the server: the
         row keeps its Argon2id hash, the caller puts the value in a cookie.
         Beyond ``REMEMBERME_MAX_TOKENS_PER_USER`` active tokens, the least
-        recently used ones are revoked (reason ``expired``).
+        recently used ones are revoked (reason ``expired``). ``session_key``
+        names the session the token is issued in, which its revocation ends.
         """
         now = timezone.now()
         value = new_cookie_value()
@@ -162,6 +209,7 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
                 ip_address=ip_address,
                 session_data=session_data or {},
                 second_factor_device=second_factor_device,
+                session_key_sealed=session_keys.seal(session_key, user.pk),
             )
             token.selector = value.selector
             if cap is not None:

@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..models import RememberToken
-from . import expiry, sessions, tokens
+from . import expiry, session_keys, sessions, tokens
 from .crypto import CookieValue
 from .state import RequestState
 from .tokens import Outcome, Verdict
@@ -164,4 +164,7 @@ def _replace_lost_cookie(
         # shown to have reached its browser: not the browser it answered.
         tokens.report_theft(request, token)
         return Verdict(Outcome.THEFT, token)
-    return tokens.rotate(request, token, now, repair=True)
+    # The repaired browser's session is the one the token's revocation ends.
+    return tokens.rotate(
+        request, token, now, repair=True, session_key=session_keys.live_key(request.session)
+    )

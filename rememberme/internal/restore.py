@@ -11,9 +11,10 @@ anonymous.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, login
@@ -23,16 +24,17 @@ from django.contrib.sessions.backends import file as file_engine
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
 from django.db import DatabaseError
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
-from . import csrf, expiry, secondfactor, sessions
+from . import csrf, expiry, secondfactor, session_keys, sessions
 from .state import RequestState
 from .tokens import Verdict, check_token
 
-__all__ = ["key_chosen_at_save", "restore"]
+__all__ = ["draw_session_key", "key_chosen_at_save", "restore"]
 
 logger = logging.getLogger("rememberme")
 
@@ -45,18 +47,25 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         if expiry.session_gone(request):
             expiry.send_expired(request)
         return
+    arrived = timezone.now()
     try:
         # The rotation and the sign-in commit together (tokens.rotate); a
         # revocation or the theft rule commits whatever happens next.
+        # Recorded by the rotation; a session accepted in the grace window
+        # is not recorded, and ends at its next revalidation.
+        state.session_key = draw_session_key(request.session)
         verdict = check_token(
-            request, state.cookie, sign_in=functools.partial(_sign_in, request, state)
+            request,
+            state.cookie,
+            sign_in=functools.partial(_sign_in, request, state),
+            session_key=state.session_key,
         )
         if verdict.signs_in:
             _announce(request, verdict)
         else:
             state.delete_cookie()
             if expiry.session_gone(request):
-                expiry.send_expired(request)
+                _report_end(request, verdict.token, arrived)
     except DatabaseError:
         # The token is untouched, or fully rotated when the failure came
         # after the commit (its grace window then covers the cookie the
@@ -87,6 +96,33 @@ def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> Non
         sessions.mark_rotation(session, token.rotated_at)
     elif verdict.replaced and state.cookie is not None:
         sessions.mark_grace(session, state.cookie.verifier, token.rotated_at)
+
+
+def _report_end(
+    request: HttpRequest, token: RememberToken | None, arrived: datetime.datetime
+) -> None:
+    """
+    Send ``session_ended`` for the session the request's cookie named, which
+    is gone: ``revoked`` if it is the one that revoking ``token`` before this
+    request deleted (``managers.end_revoked_sessions``), so that its browser
+    learns now why it is signed out, as at a revalidation; else ``expired``.
+    A token found unusable on this very request, or a session the store
+    still holds (expired, not deleted), is an expiry.
+    """
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if (
+        token is not None
+        and token.revoked_at is not None
+        and token.revoked_at < arrived
+        and key is not None
+        and key == session_keys.unseal(token.session_key_sealed, token.user_id)
+        and not expiry.ended_session_data(request)
+    ):
+        signals.session_ended.send(
+            sender=RememberToken, request=request, user=token.user, token=token, reason="revoked"
+        )
+    else:
+        expiry.send_expired(request)
 
 
 def _announce(request: HttpRequest, verdict: Verdict) -> None:
@@ -140,18 +176,49 @@ def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
     if session.session_key is not None:
         yield
         return
-    if isinstance(session, _CREATES_ATOMICALLY) and getattr(
-        type(session), _KEY_GENERATOR
-    ) is getattr(SessionBase, _KEY_GENERATOR):
-        # Kept until the response saves the session, which is when the
-        # key is chosen.
-        setattr(session, _KEY_GENERATOR, _unchecked_key)
     # An instance attribute shadows the method for this call of login() only.
     session.cycle_key = _keep_unset  # type: ignore[method-assign]
     try:
         yield
     finally:
         del session.cycle_key
+
+
+def draw_session_key(session: SessionBase) -> str | None:
+    """
+    Choose now the key that ``session``'s engine will give the session the
+    restore signs in, and return it; ``None`` where it cannot be told.
+
+    The rotation records that key with the token in the same UPDATE (no
+    write of its own), so that revoking the token ends this session. The
+    session takes the key when ``login()`` cycles it or, with
+    :func:`key_chosen_at_save`, when the response saves it.
+    """
+    default = getattr(SessionBase, _KEY_GENERATOR)
+    if not session_keys.server_side(session) or getattr(type(session), _KEY_GENERATOR) is not (
+        default
+    ):
+        # Signed cookies have no key to delete; an engine that draws its own
+        # keys keeps its generator. Their sessions end at their next
+        # revalidation instead.
+        return None
+    if isinstance(session, _CREATES_ATOMICALLY):
+        fallback: Callable[[], str] = _unchecked_key
+    else:
+        # Another engine on SessionBase's generator (django-user-sessions):
+        # the same checked draw it would make at save time, made now.
+        fallback = functools.partial(default, session)
+    drawn = [fallback()]
+
+    def generator() -> str:
+        # The drawn key first; a fresh one should create() ever draw again
+        # (a taken key, which 165 random bits make a formality).
+        return drawn.pop() if drawn else fallback()
+
+    # Kept until the response saves the session, which is when the key is
+    # taken.
+    setattr(session, _KEY_GENERATOR, generator)
+    return drawn[0]
 
 
 def _keep_unset() -> None:

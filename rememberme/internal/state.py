@@ -63,6 +63,11 @@ class RequestState:
     # The data of a session ended on this request past its own expiry, for
     # the session_ended signal (see expiry.ended_session_data).
     ended_session: dict[str, Any] | None = field(default=None, repr=False)
+    # The session key the token row holds as far as this request knows (the
+    # key the session arrived with, or the one a restore or remember()
+    # recorded): a linked session that leaves with another key (a
+    # re-authentication, update_session_auth_hash()) records its new key.
+    session_key: str | None = field(default=None, repr=False)
     _parsed: tuple[CookieValue | None] | None = field(default=None, init=False, repr=False)
 
     @property

@@ -32,7 +32,7 @@ from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
 from ..signals import RevokeReason
-from . import lockout, sessions
+from . import lockout, session_keys, sessions
 from .conf import app_settings
 from .crypto import (
     CookieValue,
@@ -175,7 +175,11 @@ def revalidate(session: SessionBase, token_id: int) -> tuple[bool, RememberToken
 
 
 def check_token(
-    request: HttpRequest, cookie: CookieValue, *, sign_in: SignIn | None = None
+    request: HttpRequest,
+    cookie: CookieValue,
+    *,
+    sign_in: SignIn | None = None,
+    session_key: str | None = None,
 ) -> Verdict:
     """
     Decide what the presented ``cookie`` is worth.
@@ -190,7 +194,8 @@ def check_token(
     that rotates it (see :func:`rotate`), so that the rotation and the
     sign-in's writes commit together or not at all. Everything else this
     writes (a revocation, the theft rule, a rotation's arrival) commits on
-    its own, whatever the sign-in does afterwards.
+    its own, whatever the sign-in does afterwards. ``session_key`` is the
+    key the sign-in's session will have, recorded by the rotation.
     """
     token = find_with_user(cookie.selector)
     now = timezone.now()
@@ -217,7 +222,7 @@ def check_token(
             if not token.rotation_arrived:
                 record_arrival(token.pk, token.rotated_at)
             return _accepted(Verdict(Outcome.GRACE, token), sign_in)
-        return rotate(request, token, now, sign_in=sign_in)
+        return rotate(request, token, now, sign_in=sign_in, session_key=session_key)
 
     if in_grace(token, now) and presents_replaced(token, cookie):
         # A request that left before the rotation's response arrived (a
@@ -259,6 +264,7 @@ def rotate(
     *,
     repair: bool = False,
     sign_in: SignIn | None = None,
+    session_key: str | None = None,
 ) -> Verdict:
     """
     Rotate ``token``'s verifier with a compare-and-swap; return the verdict.
@@ -266,7 +272,9 @@ def rotate(
     With ``sign_in``, the rotation and ``sign_in(verdict)`` are one
     transaction (see :func:`_signing_in`); a verdict that signs in without
     a rotation (another request rotated first, and the cookie is in grace)
-    is passed to ``sign_in`` after it.
+    is passed to ``sign_in`` after it. ``session_key``, the key of the
+    session the rotation is for, is recorded in the same UPDATE, so that a
+    revocation can end that session (see session_keys.py) at no extra write.
     """
     # Hash and ask the policy before touching the row, so nothing slow (and
     # no read) happens while the UPDATE holds its row lock.
@@ -286,6 +294,8 @@ def rotate(
         "user_agent": client_user_agent(request),
         "ip_address": client_ip(request),
     }
+    if session_key is not None:
+        changes["session_key_sealed"] = session_keys.seal(session_key, token.user_id)
     # Compare-and-swap: the row changes only if its verifier is still the
     # one we verified. Of any number of requests racing with one cookie,
     # exactly one rotates; the database serialises them on the row lock the

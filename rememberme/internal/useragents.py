@@ -14,6 +14,7 @@ import functools
 from typing import NamedTuple
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from ua_parser import parse_os, parse_user_agent
 
@@ -22,7 +23,8 @@ from ..models import RememberToken
 __all__ = ["Device", "client_ip", "client_user_agent", "describe"]
 
 #: Shown for a part the rules do not recognise ("Other" in uap-core).
-UNKNOWN = _("Unknown")
+UNKNOWN_BROWSER = _("Unknown browser")
+UNKNOWN_OS = _("Unknown system")
 
 
 def client_user_agent(request: HttpRequest) -> str:
@@ -41,11 +43,27 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class Device(NamedTuple):
+    """A browser and its operating system, each a name or its "Unknown ..." stand-in."""
+
     browser: str
     os: str
 
+    @property
+    def os_known(self) -> bool:
+        return self.os != str(UNKNOWN_OS)
+
+    @property
+    def label(self) -> str:
+        """
+        Return "Firefox 121 on Linux"; a part that is not recognised is left
+        out rather than shown as "on Unknown" ("curl 8").
+        """
+        if not self.os_known:
+            return self.browser
+        return gettext("%(browser)s on %(os)s") % {"browser": self.browser, "os": self.os}
+
     def __str__(self) -> str:
-        return f"{self.browser} · {self.os}"
+        return self.label
 
 
 def _version(*parts: str | None) -> str:
@@ -66,6 +84,9 @@ def _parse(user_agent: str) -> tuple[str | None, str | None]:
 
 
 def describe(user_agent: str) -> Device:
-    """Return the browser and OS names for ``user_agent``, "Unknown" where not recognised."""
+    """
+    Return the browser and OS names for ``user_agent``, "Unknown browser" and
+    "Unknown system" where not recognised.
+    """
     browser, system = _parse(user_agent or "")
-    return Device(browser or str(UNKNOWN), system or str(UNKNOWN))
+    return Device(browser or str(UNKNOWN_BROWSER), system or str(UNKNOWN_OS))

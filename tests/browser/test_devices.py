@@ -35,3 +35,25 @@ def test_sign_out_all_other_browsers(live_server, user, profile_factory, setting
     assert whoami(b, live_server.url) == {"user": None, "restored": False}
     a = profile_a.relaunch()
     assert whoami(a, live_server.url)["user"] == "alice"
+
+
+def test_a_signed_out_browser_is_signed_out_at_once(live_server, user, profile_factory, settings):
+    # The default interval: with database sessions the revocation itself
+    # deletes B's session, so B's very next request is anonymous, and says why.
+    settings.REMEMBERME_REVALIDATE_INTERVAL = 300
+    profile_a, profile_b = profile_factory("a"), profile_factory("b")
+    a, b = profile_a.page(), profile_b.page()
+    sign_in(b, live_server.url, remember=True)
+    sign_in(a, live_server.url, remember=True)
+    assert whoami(b, live_server.url)["user"] == "alice"
+
+    a.goto(live_server.url + "/accounts/devices/")
+    # This browser is listed first, whichever was used last.
+    assert a.locator("tbody tr").first.get_attribute("class") == "current"
+    a.click("button[name=sign-out-others]")
+    a.wait_for_load_state()
+    assert "1 other browser is signed out." in a.content()
+
+    b.goto(live_server.url + "/accounts/devices/")
+    assert "You were signed out" in b.content()
+    assert whoami(b, live_server.url) == {"user": None, "restored": False}

@@ -126,3 +126,22 @@ def test_a_new_session_key_keeps_the_token(laptop: Client) -> None:
     laptops.refresh_from_db()
     assert laptops.revoked_at is None
     assert whoami(laptop) == {"user": "alice", "restored": False}
+
+
+@pytest.mark.parametrize("restored", [False, True], ids=["login", "restore"])
+def test_signing_out_other_browsers_deletes_their_sessions_at_once(
+    laptop: Client, phone: Client, django_capture_on_commit_callbacks, restored: bool
+) -> None:
+    # django-user-sessions lists sessions: a browser signed out is gone from
+    # the list there and then, not at its next revalidation.
+    if restored:
+        close_browser(phone)
+        assert whoami(phone) == {"user": "alice", "restored": True}
+    key = phone.cookies["sessionid"].value
+    assert Session.objects.filter(session_key=key).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = laptop.post("/accounts/devices/", {"action": "others"})
+    assert response.status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
+    assert whoami(phone)["user"] is None
+    assert whoami(laptop)["user"] == "alice"
