@@ -20,7 +20,7 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from . import api, expiry, notices, repair, restore, sessions, tokens
+from . import api, expiry, notices, repair, restore, sessions, signout, tokens
 from .state import RequestState, attach_state, find_state, read_state, sent_cookies, write_cookie
 
 __all__ = ["RememberMeMiddleware"]
@@ -107,7 +107,11 @@ class RememberMeMiddleware:
         if SESSION_KEY in session:
             self._check_live_session(request, state)
         elif state.raw_cookie is not None:
-            if self._may_act(request, state):
+            if not self._may_act(request, state):
+                return
+            if signout.is_logout(request):
+                self._sign_out(request, state)
+            else:
                 restore.restore(request, state)
         elif expiry.session_gone(request) and self._may_act(request, state):
             expiry.send_expired(request)
@@ -123,6 +127,15 @@ class RememberMeMiddleware:
                     expiry.end_revoked(request, state, token)
         if sessions.has_rotation_marks(session) and self._may_act(request, state):
             repair.settle(request, state)
+
+    def _sign_out(self, request: HttpRequest, state: RequestState) -> None:
+        # No restore for a sign-out (see signout.py); the session did end on
+        # its own before it, which receivers of session_ended hear, but the
+        # page after a sign-out has nothing to say about it.
+        if expiry.session_gone(request):
+            expiry.send_expired(request)
+            notices.discard(request)
+        signout.sign_out(request, state)
 
     def process_view(self, request: HttpRequest, *args: Any) -> None:
         # Runs once every middleware has seen the request, so the message

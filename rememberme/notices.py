@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from .signals import RevokeReason
 
-__all__ = ["SignedOut", "deliver", "note_session_ended", "note_theft", "pop_notice"]
+__all__ = ["SignedOut", "deliver", "discard", "note_session_ended", "note_theft", "pop_notice"]
 
 _PENDING = "_rememberme_signed_out"  # request attribute
 NOTICE_SESSION_KEY = "_rememberme_signed_out"
@@ -94,6 +94,11 @@ def note_session_ended(
         _note(request, "theft")
     elif reason in ("revoked", "expired"):
         _note(request, reason)
+
+
+def discard(request: HttpRequest) -> None:
+    """Drop the request's note: its page has nothing to say about it."""
+    request.__dict__.pop(_PENDING, None)
 
 
 def deliver(request: HttpRequest) -> None:
