@@ -20,7 +20,7 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from . import api, expiry, notices, repair, restore, sessions, signout, tokens
+from . import api, expiry, notices, repair, restore, resubmit, sessions, signout, tokens
 from .state import RequestState, attach_state, find_state, read_state, sent_cookies, write_cookie
 
 __all__ = ["RememberMeMiddleware"]
@@ -141,6 +141,7 @@ class RememberMeMiddleware:
         # Runs once every middleware has seen the request, so the message
         # storage exists: why a session ended this request reaches the page.
         notices.deliver(request)
+        resubmit.reached_view(request)
 
     # The response ------------------------------------------------------
 
@@ -148,6 +149,7 @@ class RememberMeMiddleware:
         state = find_state(request)
         if state is None or state.passive:
             return response
+        response = resubmit.explain_refusal(request, state, response)
         api.renew_after_password_change(request, state)
         session = getattr(request, "session", None)
         if state.session_age is not None and session is not None and SESSION_KEY in session:
