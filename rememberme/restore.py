@@ -25,7 +25,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils.crypto import get_random_string
 
-from . import csrf, expiry, secondfactor, sessions, signals
+from . import csrf, expiry, notices, secondfactor, sessions, signals
 from .models import RememberToken
 from .policy import get_policy
 from .state import RequestState
@@ -54,6 +54,9 @@ def restore(request: HttpRequest, state: RequestState) -> None:
             _announce(request, verdict)
         else:
             state.delete_cookie()
+            if verdict.token is not None:
+                # The sign-in page tells the browser why it was forgotten.
+                notices.note_refused(request, verdict.token)
             if expiry.session_gone(request):
                 expiry.send_expired(request)
     except DatabaseError:
