@@ -38,9 +38,11 @@ __all__ = ["is_logout", "sign_out", "verified_owner"]
 
 logger = logging.getLogger("rememberme")
 
-# Views known to sign out, by dotted class name: imported nowhere, so the
-# app they belong to may be absent.
-LOGOUT_VIEW_CLASSES = frozenset({"allauth.account.views.LogoutView"})
+# Views known to sign out, by module (or package) and class name: imported
+# nowhere, so the app they belong to may be absent. allauth documents
+# allauth.account.views.LogoutView; recent versions define it in a private
+# module of that package.
+LOGOUT_VIEW_CLASSES = frozenset({("allauth.account.views", "LogoutView")})
 
 _OWNER = "_rememberme_signed_out_owner"  # request attribute
 
@@ -54,8 +56,14 @@ def is_logout_view(view: Any) -> bool:
         return False
     if issubclass(view_class, DjangoLogoutView) or getattr(view_class, "rememberme_logout", False):
         return True
+    return any(_known(cls) for cls in view_class.__mro__)
+
+
+def _known(cls: type) -> bool:
+    module = cls.__module__
     return any(
-        f"{cls.__module__}.{cls.__qualname__}" in LOGOUT_VIEW_CLASSES for cls in view_class.__mro__
+        cls.__qualname__ == name and (module == package or module.startswith(package + "."))
+        for package, name in LOGOUT_VIEW_CLASSES
     )
 
 
