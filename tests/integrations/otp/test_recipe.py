@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
@@ -19,37 +18,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rememberme.models import RememberToken
 from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS
 from tests.helpers import PASSWORD, close_browser
+from tests.html_forms import password_form
 
 pytestmark = pytest.mark.django_db
-
-
-class Form(HTMLParser):
-    """The password form of a page: where it posts and the names of its fields."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict] = []
-
-        self.select: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": attributes.get("action"), "fields": {}})
-        elif tag in ("input", "select", "textarea") and self.forms and attributes.get("name"):
-            self.forms[-1]["fields"][attributes["name"]] = attributes.get("value") or ""
-            self.select = attributes["name"] if tag == "select" else None
-        elif tag == "option" and self.select and attributes.get("value"):
-            # The user picks the (only) device.
-            fields = self.forms[-1]["fields"]
-            fields[self.select] = fields[self.select] or attributes["value"]
-
-
-def password_form(page: str) -> dict:
-    parser = Form()
-    parser.feed(page)
-    (form,) = [f for f in parser.forms if "password" in f["fields"]]
-    return form
 
 
 @pytest.fixture
@@ -75,7 +46,7 @@ def test_the_recipe_page_renders_its_form_and_signs_in_through_it(recipe, device
     form = password_form(response.content.decode())
     # Every field of the recipe's form, posting back to the page itself.
     assert {"username", "password", "otp_device", "otp_token", "remember_me"} <= set(
-        form["fields"]
+        form["types"]
     )
     assert form["action"] is None
     # django-otp's flow: the password first, then the device list it shows.
