@@ -249,7 +249,8 @@ def demo(session: nox.Session) -> None:
 def _demo_address() -> Any:
     """Return example/address.py's demo_address (standard library only)."""
     spec = importlib.util.spec_from_file_location("demo_address", ROOT / "example" / "address.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.demo_address

@@ -21,17 +21,14 @@ _ADDRESS = re.compile(r"^(?:(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(?P<po
 def demo_address(args: Sequence[str], environ: Mapping[str, str]) -> tuple[str, str, list[str]]:
     """Return the address to give runserver, the URL to print, and the other arguments."""
     rest = list(args)
-    if rest and _ADDRESS.match(rest[0]):
-        address = rest.pop(0)
-    else:
-        address = environ.get(ENV_VAR) or DEFAULT
+    address = rest.pop(0) if rest and _ADDRESS.match(rest[0]) else environ.get(ENV_VAR) or DEFAULT
     match = _ADDRESS.match(address)
     if match is None:
         raise SystemExit(
             f"{ENV_VAR}={address!r} is not an address runserver takes: use PORT or HOST:PORT."
         )
     host = match.group("host") or "127.0.0.1"
-    if host in ("0.0.0.0", "[::]", "0"):
+    if host in ("0.0.0.0", "[::]", "0"):  # noqa: S104 (what the user asked runserver for)
         # Listening everywhere: this machine reaches it on the loopback.
         host = "127.0.0.1" if host != "[::]" else "[::1]"
     if not match.group("host"):

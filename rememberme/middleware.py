@@ -84,6 +84,15 @@ class RememberMeMiddleware:
             return False
         return bool(getattr(match.func, "rememberme_passive", False))
 
+    def is_logout(self, request: HttpRequest) -> bool:
+        """
+        Return whether the request signs out: a POST to Django's or allauth's
+        ``LogoutView`` (the bundled one included), or to a view with
+        ``rememberme_logout = True``. Such a request is never restored: its
+        token cookie is revoked if it proves itself (see ``signout.py``).
+        """
+        return signout.is_logout(request)
+
     # The request -------------------------------------------------------
 
     def _may_act(self, request: HttpRequest, state: RequestState) -> bool:
@@ -109,7 +118,7 @@ class RememberMeMiddleware:
         elif state.raw_cookie is not None:
             if not self._may_act(request, state):
                 return
-            if signout.is_logout(request):
+            if self.is_logout(request):
                 self._sign_out(request, state)
             else:
                 restore.restore(request, state)

@@ -25,7 +25,15 @@ from django.utils.translation import gettext as _
 
 from .signals import RevokeReason
 
-__all__ = ["SignedOut", "deliver", "discard", "note_refused", "note_session_ended", "note_theft", "pop_notice"]
+__all__ = [
+    "SignedOut",
+    "deliver",
+    "discard",
+    "note_refused",
+    "note_session_ended",
+    "note_theft",
+    "pop_notice",
+]
 
 _PENDING = "_rememberme_signed_out"  # request attribute
 NOTICE_SESSION_KEY = "_rememberme_signed_out"

@@ -93,7 +93,9 @@ def sign_out(request: HttpRequest, state: RequestState) -> None:
     ):
         token.revoke(RevokeReason.LOGOUT, request=request)
         setattr(request, _OWNER, token.user)
-        logger.info("Remember-me token %s revoked by a sign-out after its session ended.", token.pk)
+        logger.info(
+            "Remember-me token %s revoked by a sign-out after its session ended.", token.pk
+        )
         return
     # Only a copy of an older cookie carries a known selector with a wrong
     # verifier: signing out does not make it less of a theft.

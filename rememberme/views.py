@@ -121,7 +121,9 @@ class LogoutView(auth_views.LogoutView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.POST.get("everywhere"):
-            user = request.user if request.user.is_authenticated else signout.verified_owner(request)
+            user = (
+                request.user if request.user.is_authenticated else signout.verified_owner(request)
+            )
             if user is not None:
                 revoke_user_tokens(user, reason=RevokeReason.LOGOUT_ALL)
         return super().post(request, *args, **kwargs)

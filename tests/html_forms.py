@@ -21,7 +21,9 @@ class _Forms(HTMLParser):
             self.forms.append({"action": attributes.get("action"), "fields": {}, "types": {}})
         elif tag in ("input", "select", "textarea", "button") and self.forms and name:
             kind = attributes.get("type") or tag
-            if kind in ("submit", "button") or (kind == "checkbox" and "checked" not in attributes):
+            if kind in ("submit", "button") or (
+                kind == "checkbox" and "checked" not in attributes
+            ):
                 # Not sent unless pressed or ticked; noted for the test to use.
                 self.forms[-1]["types"][name] = kind
                 return

@@ -116,7 +116,8 @@ def _address_module():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("demo_address", EXAMPLE / "address.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -127,10 +128,22 @@ def _address_module():
     [
         ([], {}, ("127.0.0.1:8000", "http://127.0.0.1:8000/", [])),
         (["8080"], {}, ("127.0.0.1:8080", "http://127.0.0.1:8080/", [])),
-        (["0.0.0.0:9000", "--nothreading"], {}, ("0.0.0.0:9000", "http://127.0.0.1:9000/", ["--nothreading"])),
+        (
+            ["0.0.0.0:9000", "--nothreading"],
+            {},
+            ("0.0.0.0:9000", "http://127.0.0.1:9000/", ["--nothreading"]),
+        ),
         (["localhost:8001"], {}, ("localhost:8001", "http://localhost:8001/", [])),
-        ([], {"REMEMBERME_DEMO_ADDRESS": "8123"}, ("127.0.0.1:8123", "http://127.0.0.1:8123/", [])),
-        (["--nothreading"], {"REMEMBERME_DEMO_ADDRESS": "127.0.0.1:8124"}, ("127.0.0.1:8124", "http://127.0.0.1:8124/", ["--nothreading"])),
+        (
+            [],
+            {"REMEMBERME_DEMO_ADDRESS": "8123"},
+            ("127.0.0.1:8123", "http://127.0.0.1:8123/", []),
+        ),
+        (
+            ["--nothreading"],
+            {"REMEMBERME_DEMO_ADDRESS": "127.0.0.1:8124"},
+            ("127.0.0.1:8124", "http://127.0.0.1:8124/", ["--nothreading"]),
+        ),
     ],
 )
 def test_the_demo_address_can_be_chosen(args, environ, expected):

@@ -10,9 +10,10 @@ from django.test import Client, override_settings
 from django.urls import include, path
 
 from rememberme.forms import RememberMeAuthenticationForm
-from rememberme.views import LoginView, ReauthenticateView
+from rememberme.views import LoginView
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
-from tests.views import change_email, whoami as whoami_view
+from tests.views import change_email
+from tests.views import whoami as whoami_view
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +163,8 @@ def strict(user):
 def test_a_stale_form_gets_a_page_that_says_what_happened(strict):
     token = stale_form(strict)
     response = strict.post(
-        "/change-email/", {"email": "a@example.com", "csrfmiddlewaretoken": token},
+        "/change-email/",
+        {"email": "a@example.com", "csrfmiddlewaretoken": token},
         HTTP_REFERER="http://testserver/change-email/",
     )
     assert response.status_code == 403
@@ -173,8 +175,8 @@ def test_a_stale_form_gets_a_page_that_says_what_happened(strict):
     assert "CSRF verification failed" not in page
     # Signed in again, with the rotated token: reloading and sending works.
     assert whoami(strict)["user"] == "alice"
-    token = field_value(strict.get("/change-email/").content.decode(), "csrfmiddlewaretoken")
-    response = strict.post("/change-email/", {"csrfmiddlewaretoken": token})
+    fresh = field_value(strict.get("/change-email/").content.decode(), "csrfmiddlewaretoken")
+    response = strict.post("/change-email/", {"csrfmiddlewaretoken": fresh})
     assert response.content == b"changed for alice"
 
 

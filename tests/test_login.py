@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.conf import settings
-from django.test import override_settings, Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from freezegun import freeze_time
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.template import Context, Template
-from django.test import override_settings, Client
+from django.test import Client, override_settings
 from freezegun import freeze_time
 
 import rememberme

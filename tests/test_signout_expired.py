@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from rememberme import tokens
+from rememberme import crypto, tokens
 from rememberme.crypto import new_cookie_value
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, token_cookie, whoami
@@ -85,7 +85,7 @@ def test_sign_out_costs_one_verification_and_no_rotation(strict_client):
     client = strict_client
     form_token = csrf_token_of(client)
     close_browser(client)
-    with mock.patch.object(tokens, "hash_verifier", wraps=tokens.hash_verifier) as hashing:
+    with mock.patch.object(tokens, "hash_verifier", wraps=crypto.hash_verifier) as hashing:
         client.post("/accounts/logout/", {"csrfmiddlewaretoken": form_token})
     assert hashing.call_count == 0
 
@@ -94,6 +94,7 @@ def test_a_replayed_cookie_does_not_sign_out_quietly_it_is_theft(remembered, the
     settings.REMEMBERME_ROTATION_GRACE = 0
     client, token = remembered
     old = token_cookie(client)
+    assert old is not None
     close_browser(client)
     assert whoami(client)["user"] == "alice"  # restored: the cookie rotated
     attacker = Client()
@@ -105,7 +106,7 @@ def test_a_replayed_cookie_does_not_sign_out_quietly_it_is_theft(remembered, the
 
 
 def test_a_junk_or_unknown_cookie_revokes_nothing_and_costs_no_argon2(remembered):
-    client, token = remembered
+    _client, token = remembered
     with mock.patch.object(tokens, "verify_verifier") as verify:
         for junk in ["junk", "x" * 300, new_cookie_value().encode()]:
             attacker = Client()
@@ -137,7 +138,8 @@ def test_logout_url_shows_a_sign_out_button(remembered):
     response = client.get("/accounts/logout/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert 'method="post"' in page and "csrfmiddlewaretoken" in page
+    assert 'method="post"' in page
+    assert "csrfmiddlewaretoken" in page
     token.refresh_from_db()
     assert token.revoked_at is None
     assert whoami(client)["user"] == "alice"

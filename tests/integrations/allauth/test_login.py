@@ -167,7 +167,8 @@ def test_allauth_logout_after_the_session_ended_signs_out(user, session_row, set
     assert response.cookies["rememberme"].value == ""
     session_cookie = response.cookies.get("sessionid")
     if session_row == "expired":
-        assert session_cookie is not None and session_cookie.value == ""
+        assert session_cookie is not None
+        assert session_cookie.value == ""
     else:
         assert session_cookie is None or session_cookie.value == ""
     assert whoami(client)["user"] is None

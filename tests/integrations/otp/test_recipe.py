@@ -45,9 +45,7 @@ def test_the_recipe_page_renders_its_form_and_signs_in_through_it(recipe, device
     assert response.status_code == 200
     form = password_form(response.content.decode())
     # Every field of the recipe's form, posting back to the page itself.
-    assert {"username", "password", "otp_device", "otp_token", "remember_me"} <= set(
-        form["types"]
-    )
+    assert {"username", "password", "otp_device", "otp_token", "remember_me"} <= set(form["types"])
     assert form["action"] is None
     # django-otp's flow: the password first, then the device list it shows.
     data = {**form["fields"], "username": "alice", "password": PASSWORD, "remember_me": "on"}
