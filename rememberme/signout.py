@@ -34,7 +34,7 @@ from .signals import RevokeReason
 from .state import RequestState
 from .tokens import in_grace, presents_current, presents_replaced, report_theft
 
-__all__ = ["is_logout", "sign_out", "verified_owner"]
+__all__ = ["LOGOUT_VIEW_CLASSES", "is_logout", "is_logout_view", "sign_out", "verified_owner"]
 
 logger = logging.getLogger("rememberme")
 
