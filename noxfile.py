@@ -17,10 +17,12 @@ extras it needs, then runs its command.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import itertools
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nox
 
@@ -35,7 +37,6 @@ MATRIX = [
     ("6.1", "3.13"),
 ]
 
-DEMO_URL = "http://127.0.0.1:8000/"
 DEMO_USER = ("demo", "remember-me-demo")
 
 nox.options.reuse_venv = "yes"
@@ -227,18 +228,32 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def demo(session: nox.Session) -> None:
-    """Run the demo site on SQLite with a demo user, in the foreground."""
+    """
+    Run the demo site on SQLite with a demo user, in the foreground; an
+    address (``8080``, ``0.0.0.0:8000``) or ``REMEMBERME_DEMO_ADDRESS`` moves it.
+    """
     install(session)
     manage = str(ROOT / "example" / "manage.py")
     session.run("python", manage, "migrate", "--verbosity", "0")
     session.run("python", manage, "ensure_demo_user", *DEMO_USER)
+    address, url, rest = _demo_address()(session.posargs, os.environ)
     print(
-        f"\n  Demo site: {DEMO_URL}\n"
+        f"\n  Demo site: {url}\n"
         f"  Sign in as {DEMO_USER[0]!r} with the password {DEMO_USER[1]!r}.\n"
         "  Tick 'Remember me', close the browser, come back: you are still signed in.\n",
         flush=True,
     )
-    session.run("python", manage, "runserver", "127.0.0.1:8000", *session.posargs)
+    session.run("python", manage, "runserver", address, *rest)
+
+
+def _demo_address() -> Any:
+    """Return example/address.py's demo_address (standard library only)."""
+    spec = importlib.util.spec_from_file_location("demo_address", ROOT / "example" / "address.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.demo_address
 
 
 @nox.session(python=None)

@@ -9,8 +9,11 @@ block is merged into the new project's settings (``...`` keeps what
 ``startproject`` wrote; new entries go after the entry the README puts
 before them), the ``urls.py`` block replaces the project's ``urls.py``. In
 place of ``runserver`` and a person at a browser, the server is started and
-driven over HTTP: sign in with "Remember me" ticked, drop the session cookie
-as a browser does when it closes, and the next request must be signed in.
+driven over HTTP: sign in with "Remember me" ticked, move the cookie jar past
+the session age the README sets (the session cookie expires, as in a
+browser), and the next request must be signed in on a new session key with
+a rotated token; then drop the session cookies as a browser does when it
+closes, and the next request must still be signed in.
 docs/quickstart.rst must show the same snippets.
 
     python3 .ci/quickstart.py [--keep]
@@ -134,6 +137,16 @@ class Browser:
             if cookie.expires is None:
                 self.jar.clear(cookie.domain, cookie.path, cookie.name)
 
+    def expire(self, seconds: int) -> None:
+        """Move the jar ``seconds`` on: drop the cookies that expire by then."""
+        later = time.time() + seconds
+        for cookie in list(self.jar):
+            if cookie.expires is not None and cookie.expires <= later:
+                self.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+    def cookie_values(self) -> dict[str, str | None]:
+        return {cookie.name: cookie.value for cookie in self.jar}
+
     def cookie_names(self) -> set[str]:
         return {cookie.name for cookie in self.jar}
 
@@ -158,14 +171,35 @@ def sign_in_and_restart(base: str, login_path: str) -> None:
         fail(f"after signing in, {landed} does not show this browser as remembered")
     if "rememberme" not in browser.cookie_names():
         fail("no remember-me cookie after a remembered login")
-    browser.close()
-    print("browser closed: session cookie dropped", flush=True)
+    before = browser.cookie_values()
+    age = session_age()
+    browser.expire(age)
+    print(f"{age} seconds later: the session cookie expired", flush=True)
+    if "sessionid" in browser.cookie_names():
+        fail(f"the session cookie outlives REMEMBERME_SESSION_AGE ({age} s)")
     again, page = browser.get(urllib.parse.urlparse(landed).path)
     if urllib.parse.urlparse(again).path != urllib.parse.urlparse(landed).path:
-        fail(f"after the browser restart, sent to {again} instead of staying signed in")
+        fail(f"after the session ended, sent to {again} instead of staying signed in")
+    if "this browser" not in page:
+        fail("after the session ended, the page does not show a signed-in user")
+    after = browser.cookie_values()
+    if not after.get("sessionid") or after["sessionid"] == before.get("sessionid"):
+        fail("no new session after the session ended")
+    if not after.get("rememberme") or after["rememberme"] == before["rememberme"]:
+        fail("the token was not rotated by the restore")
+    print(f"restored: still signed in on {again}, new session, token rotated", flush=True)
+    browser.close()
+    print("browser closed: session cookies dropped", flush=True)
+    again, page = browser.get(urllib.parse.urlparse(landed).path)
     if "this browser" not in page:
         fail("after the browser restart, the page does not show a signed-in user")
     print(f"after the restart, still signed in on {again}", flush=True)
+
+
+def session_age() -> int:
+    """Return the REMEMBERME_SESSION_AGE the README's settings give (seconds)."""
+    match = re.search(r"^REMEMBERME_SESSION_AGE = (\d+)", readme_text(), re.M)
+    return int(match.group(1)) if match else 3600
 
 
 def replay(workdir: Path) -> None:
@@ -260,7 +294,7 @@ def main() -> None:
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    print("quick start: the README's steps give a remembered login in a new project.")
+    print("quick start: the README's steps give a remembered login that restores its session.")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from .internal import api, expiry, notices, repair, restore, sessions, tokens
+from .internal import api, expiry, notices, repair, restore, resubmit, sessions, signout, tokens
 from .internal.passive import is_passive_view
 from .internal.state import (
     RequestState,
@@ -93,6 +93,15 @@ class RememberMeMiddleware:
             return False
         return is_passive_view(match.func)
 
+    def is_logout(self, request: HttpRequest) -> bool:
+        """
+        Return whether the request signs out: a POST to Django's or allauth's
+        ``LogoutView`` (the bundled one included), or to a view with
+        ``rememberme_logout = True``. Such a request is never restored: its
+        token cookie is revoked if it proves itself (see ``signout.py``).
+        """
+        return signout.is_logout(request)
+
     # The request -------------------------------------------------------
 
     def _may_act(self, request: HttpRequest, state: RequestState) -> bool:
@@ -119,7 +128,11 @@ class RememberMeMiddleware:
         if SESSION_KEY in session:
             self._check_live_session(request, state)
         elif state.raw_cookie is not None:
-            if self._may_act(request, state):
+            if not self._may_act(request, state):
+                return
+            if self.is_logout(request):
+                self._sign_out(request, state)
+            else:
                 restore.restore(request, state)
         elif expiry.session_gone(request) and self._may_act(request, state):
             expiry.send_expired(request)
@@ -136,10 +149,20 @@ class RememberMeMiddleware:
         if sessions.has_rotation_marks(session) and self._may_act(request, state):
             repair.settle(request, state)
 
+    def _sign_out(self, request: HttpRequest, state: RequestState) -> None:
+        # No restore for a sign-out (see signout.py); the session did end on
+        # its own before it, which receivers of session_ended hear, but the
+        # page after a sign-out has nothing to say about it.
+        if expiry.session_gone(request):
+            expiry.send_expired(request)
+            notices.discard(request)
+        signout.sign_out(request, state)
+
     def process_view(self, request: HttpRequest, *args: Any) -> None:
         # Runs once every middleware has seen the request, so the message
         # storage exists: why a session ended this request reaches the page.
         notices.deliver(request)
+        resubmit.reached_view(request)
 
     # The response ------------------------------------------------------
 
@@ -147,6 +170,7 @@ class RememberMeMiddleware:
         state = find_state(request)
         if state is None or state.passive:
             return response
+        response = resubmit.explain_refusal(request, state, response)
         api.renew_after_password_change(request, state)
         session = getattr(request, "session", None)
         if state.session_age is not None and session is not None and SESSION_KEY in session:

@@ -8,6 +8,8 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import rotate_token
 from django.shortcuts import resolve_url
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -15,10 +17,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic.edit import FormView
 
 from .forms import ReauthenticationForm, RememberMeAuthenticationForm
+from .internal import signout
 from .internal.api import login, mark_fresh, revoke_user_tokens
 from .signals import RevokeReason
 
-__all__ = ["LoginView", "LogoutView", "ReauthenticateView"]
+__all__ = ["LoginView", "LogoutView", "ReauthenticateView", "login_page_url"]
 
 
 class LoginView(auth_views.LoginView):
@@ -36,6 +39,16 @@ class LoginView(auth_views.LoginView):
         # (by default).
         login(self.request, form.get_user(), remember=bool(form.cleaned_data.get("remember_me")))
         return HttpResponseRedirect(self.get_success_url())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # Django's LoginView names the value after the field ("next" by
+        # default) but not the field itself: the template needs both to
+        # carry the destination through the POST.
+        context = super().get_context_data(**kwargs)
+        context.update(
+            {"redirect_field_name": self.redirect_field_name, "next": self.get_redirect_url()}
+        )
+        return context
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
@@ -82,21 +95,48 @@ class ReauthenticateView(LoginRequiredMixin, auth_views.RedirectURLMixin, FormVi
 
 class LogoutView(auth_views.LogoutView):
     """
-    Sign out (POST only). With ``everywhere`` in the POST data, every
-    remembered browser of the user is signed out too.
+    Sign out (POST). With ``everywhere`` in the POST data, every remembered
+    browser of the user is signed out too. A GET shows a page with the
+    sign-out button: following a link never signs anyone out.
     """
 
-    http_method_names = ["post", "options"]
+    http_method_names = ["get", "post", "options"]
     template_name = "rememberme/logged_out.html"
+    confirm_template_name = "rememberme/logout.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Refuse GET before Django 4.2's LogoutView.dispatch() would warn
-        # about logging out by GET (it does so even when GET is not allowed).
+        # Answer GET here, before Django 4.2's LogoutView.dispatch() would
+        # sign out by GET (with a deprecation warning).
+        if request.method == "GET":
+            return self.confirm(request)
         if (request.method or "").lower() not in self.http_method_names:
             return self.http_method_not_allowed(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
+    def confirm(self, request: HttpRequest) -> HttpResponse:
+        """Render the page that asks for a POST: a sign-out button (with its CSRF token)."""
+        context = {"view": self, "next": self.get_redirect_url()}
+        context.update(self.extra_context or {})
+        return TemplateResponse(request, self.confirm_template_name, context)
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.POST.get("everywhere") and request.user.is_authenticated:
-            revoke_user_tokens(request.user, reason=RevokeReason.LOGOUT_ALL)
+        if request.POST.get("everywhere"):
+            user = (
+                request.user if request.user.is_authenticated else signout.verified_owner(request)
+            )
+            if user is not None:
+                revoke_user_tokens(user, reason=RevokeReason.LOGOUT_ALL)
         return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["login_url"] = login_page_url()
+        return context
+
+
+def login_page_url() -> str:
+    """Return ``LOGIN_URL`` resolved, or an empty string if it names no page."""
+    try:
+        return str(resolve_url(settings.LOGIN_URL))
+    except NoReverseMatch:
+        return ""

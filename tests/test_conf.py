@@ -12,7 +12,7 @@ def test_defaults():
     assert app_settings.COOKIE_NAME == "rememberme"
     assert datetime.timedelta(days=14) == app_settings.TOKEN_AGE
     assert datetime.timedelta(days=30) == app_settings.TOKEN_MAX_AGE
-    assert app_settings.SESSION_AGE is None
+    assert datetime.timedelta(hours=1) == app_settings.SESSION_AGE
     assert datetime.timedelta(0) == app_settings.UNREMEMBERED_SESSION_AGE
     assert datetime.timedelta(seconds=30) == app_settings.ROTATION_GRACE
     assert datetime.timedelta(minutes=5) == app_settings.REVALIDATE_INTERVAL

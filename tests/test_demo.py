@@ -110,3 +110,46 @@ def test_the_demo_server_prints_request_lines(demo):
     demo.get("/")
     time.sleep(0.5)
     assert re.search(r'"GET / HTTP/1\.1" 200', demo.log.read_text())
+
+
+def _address_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("demo_address", EXAMPLE / "address.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "expected"),
+    [
+        ([], {}, ("127.0.0.1:8000", "http://127.0.0.1:8000/", [])),
+        (["8080"], {}, ("127.0.0.1:8080", "http://127.0.0.1:8080/", [])),
+        (
+            ["0.0.0.0:9000", "--nothreading"],
+            {},
+            ("0.0.0.0:9000", "http://127.0.0.1:9000/", ["--nothreading"]),
+        ),
+        (["localhost:8001"], {}, ("localhost:8001", "http://localhost:8001/", [])),
+        (
+            [],
+            {"REMEMBERME_DEMO_ADDRESS": "8123"},
+            ("127.0.0.1:8123", "http://127.0.0.1:8123/", []),
+        ),
+        (
+            ["--nothreading"],
+            {"REMEMBERME_DEMO_ADDRESS": "127.0.0.1:8124"},
+            ("127.0.0.1:8124", "http://127.0.0.1:8124/", ["--nothreading"]),
+        ),
+    ],
+)
+def test_the_demo_address_can_be_chosen(args, environ, expected):
+    assert _address_module().demo_address(args, environ) == expected
+
+
+def test_a_bad_demo_address_is_a_clean_error():
+    with pytest.raises(SystemExit, match="REMEMBERME_DEMO_ADDRESS"):
+        _address_module().demo_address([], {"REMEMBERME_DEMO_ADDRESS": "nowhere"})

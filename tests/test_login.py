@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from freezegun import freeze_time
 
@@ -82,7 +82,16 @@ def test_ticked_session_gets_the_remembered_session_age(client, user, settings):
     assert client.session.get_expiry_age() == 600
 
 
-def test_ticked_session_follows_django_by_default(client, user):
+def test_ticked_session_lasts_an_hour_by_default(client, user):
+    # Short, so that the token (not a two-week session) is what keeps the
+    # user signed in.
+    login(client)
+    assert client.session.get_expiry_age() == 3600
+    assert not client.session.get_expire_at_browser_close()
+
+
+@override_settings(REMEMBERME_SESSION_AGE=None)
+def test_ticked_session_follows_django_with_none(client, user):
     login(client)
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
     assert not client.session.get_expire_at_browser_close()

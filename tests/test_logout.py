@@ -27,9 +27,10 @@ def test_logout_revokes_this_browser_and_deletes_the_cookie(remembered, ended):
     assert whoami(client)["user"] is None
 
 
-def test_logout_is_post_only(remembered):
+def test_logout_signs_out_by_post_only(remembered):
     client, token = remembered
-    assert client.get("/accounts/logout/").status_code == 405
+    assert client.get("/accounts/logout/").status_code == 200
+    assert client.put("/accounts/logout/").status_code == 405
     token.refresh_from_db()
     assert token.revoked_at is None
 

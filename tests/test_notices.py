@@ -163,3 +163,55 @@ def test_the_reason_is_translated(user, settings):
         page = land(thief)
     assert "Par sécurité" in page
     assert THEFT not in page
+
+
+def closed_browser(user: Any) -> tuple[Client, RememberToken]:
+    """Return a remembered browser that was closed, and its token."""
+    browser = Client()
+    login(browser)
+    browser.cookies.pop("sessionid", None)
+    return browser, RememberToken.objects.get(user=user)
+
+
+@pytest.mark.parametrize(
+    ("reason", "text"),
+    [
+        ("user", "it was signed out from another browser"),
+        ("admin", "an administrator signed it out"),
+        ("logout_all", "you signed out of every browser from another one"),
+        ("password_change", "your password was changed"),
+        ("theft", "For your safety you were signed out of every browser"),
+    ],
+)
+def test_a_browser_revoked_while_closed_is_told_why_on_the_sign_in_page(user, reason, text):
+    browser, token = closed_browser(user)
+    token.revoke(reason)
+    page = land(browser)
+    assert 'name="password"' in page  # the sign-in page
+    assert text in page.replace("&#x27;", "'")
+    assert token_cookie(browser) is None
+    # Said once.
+    assert text not in land(browser).replace("&#x27;", "'")
+
+
+def test_a_browser_whose_token_expired_while_closed_is_told_why(user):
+    with freeze_time(T0):
+        browser, _ = closed_browser(user)
+    with freeze_time(T0 + datetime.timedelta(days=15)):
+        page = land(browser)
+    assert "its sign-in expired" in page
+
+
+def test_a_password_changed_elsewhere_is_explained(user):
+    browser, _ = closed_browser(user)
+    user.set_password("a new password, changed elsewhere")
+    user.save()
+    page = land(browser)
+    assert "your password was changed" in page.replace("&#x27;", "'")
+
+
+def test_a_browser_signed_out_here_gets_no_reason(user):
+    browser, token = closed_browser(user)
+    token.revoke("logout")
+    page = land(browser)
+    assert 'class="rm-messages"' not in page

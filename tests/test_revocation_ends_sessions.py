@@ -106,7 +106,7 @@ def test_devices_page_signs_another_browser_out_at_once(engine, user, commit, en
     # The browser signed out hears why on its next page, as at a revalidation.
     page = other.get("/accounts/devices/", follow=True)
     assert page.context["user"].is_authenticated is False
-    assert "You were signed out: this browser" in page.content.decode()
+    assert "it was signed out from another browser" in page.content.decode()
     assert [(kw["reason"], kw["token"].pk, kw["user"].pk) for kw in ended] == [
         ("revoked", token.pk, user.pk)
     ]

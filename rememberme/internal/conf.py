@@ -97,7 +97,8 @@ class Settings:
 
     @property
     def SESSION_AGE(self) -> datetime.timedelta | None:
-        value = _read("REMEMBERME_SESSION_AGE", None)
+        # Why an hour: see docs/settings.rst, REMEMBERME_SESSION_AGE.
+        value = _read("REMEMBERME_SESSION_AGE", datetime.timedelta(hours=1))
         return to_timedelta(value, "REMEMBERME_SESSION_AGE", allow_none=True)
 
     @property

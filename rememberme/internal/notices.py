@@ -25,14 +25,45 @@ from django.utils.translation import gettext as _
 
 from ..signals import RevokeReason
 
-__all__ = ["SignedOut", "deliver", "note_session_ended", "note_theft", "pop_notice"]
+__all__ = [
+    "SignedOut",
+    "deliver",
+    "discard",
+    "note_refused",
+    "note_session_ended",
+    "note_theft",
+    "pop_notice",
+]
 
 _PENDING = "_rememberme_signed_out"  # request attribute
 NOTICE_SESSION_KEY = "_rememberme_signed_out"
 
 # The most alarming reason wins when several arrive on one request (a theft
-# is also reported as the end of the session it interrupted).
-_RANK = {"expired": 1, "revoked": 2, "theft": 3}
+# is also reported as the end of the session it interrupted). The reasons
+# after "revoked" say why a closed browser's token no longer signs it in.
+_RANK = {
+    "expired": 1,
+    "revoked": 2,
+    "revoked_user": 2,
+    "revoked_admin": 2,
+    "revoked_everywhere": 2,
+    "password_change": 2,
+    "token_expired": 2,
+    "inactive": 2,
+    "theft": 3,
+}
+
+# What a refused token's revocation reason is noted as (a logout in this
+# browser needs no explanation: the user did it here).
+_REFUSED = {
+    RevokeReason.USER: "revoked_user",
+    RevokeReason.ADMIN: "revoked_admin",
+    RevokeReason.LOGOUT_ALL: "revoked_everywhere",
+    RevokeReason.PASSWORD_CHANGE: "password_change",
+    RevokeReason.EXPIRED: "token_expired",
+    RevokeReason.INACTIVE: "inactive",
+    RevokeReason.THEFT: "theft",
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +89,9 @@ def _message(reason: str) -> SignedOut:
             ),
             messages.WARNING,
         )
+    refused = _refused_message(reason)
+    if refused is not None:
+        return SignedOut(reason, refused, messages.INFO)
     if reason == "revoked":
         return SignedOut(
             reason,
@@ -70,6 +104,38 @@ def _message(reason: str) -> SignedOut:
     return SignedOut(
         reason, _("Your session has expired. Sign in again to continue."), messages.INFO
     )
+
+
+def _refused_message(reason: str) -> str | None:
+    if reason == "revoked_user":
+        return _(
+            "This browser no longer keeps you signed in: it was signed out from "
+            "another browser. Sign in again to continue."
+        )
+    if reason == "revoked_admin":
+        return _(
+            "This browser no longer keeps you signed in: an administrator signed it "
+            "out. Sign in again to continue."
+        )
+    if reason == "revoked_everywhere":
+        return _(
+            "This browser no longer keeps you signed in: you signed out of every "
+            "browser from another one. Sign in again to continue."
+        )
+    if reason == "password_change":
+        return _(
+            "This browser no longer keeps you signed in: your password was changed, "
+            "which signs out every remembered browser. Sign in with the new password."
+        )
+    if reason == "token_expired":
+        return _(
+            "This browser no longer keeps you signed in: its sign-in expired, unused "
+            "for too long or too long since you last typed your password. Sign in "
+            "again to continue."
+        )
+    if reason == "inactive":
+        return _("This browser no longer keeps you signed in: the account is inactive.")
+    return None
 
 
 def _note(request: HttpRequest | None, reason: str) -> None:
@@ -94,6 +160,18 @@ def note_session_ended(
         _note(request, "theft")
     elif reason in ("revoked", "expired"):
         _note(request, reason)
+
+
+def note_refused(request: HttpRequest, token: Any) -> None:
+    """Note why ``token``, presented by a closed browser, signed nobody in."""
+    reason = _REFUSED.get(getattr(token, "revoke_reason", None) or "")
+    if reason is not None:
+        _note(request, reason)
+
+
+def discard(request: HttpRequest) -> None:
+    """Drop the request's note: its page has nothing to say about it."""
+    request.__dict__.pop(_PENDING, None)
 
 
 def deliver(request: HttpRequest) -> None:

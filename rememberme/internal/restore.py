@@ -30,7 +30,7 @@ from django.utils.crypto import get_random_string
 from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
-from . import csrf, expiry, secondfactor, session_keys, sessions
+from . import csrf, expiry, notices, secondfactor, session_keys, sessions
 from .state import RequestState
 from .tokens import Verdict, check_token
 
@@ -64,6 +64,9 @@ def restore(request: HttpRequest, state: RequestState) -> None:
             _announce(request, verdict)
         else:
             state.delete_cookie()
+            if verdict.token is not None:
+                # The sign-in page tells the browser why it was forgotten.
+                notices.note_refused(request, verdict.token)
             if expiry.session_gone(request):
                 _report_end(request, verdict.token, arrived)
     except DatabaseError:

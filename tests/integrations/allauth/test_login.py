@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.helpers import close_browser, token_cookie, whoami
+from tests.helpers import PASSWORD, close_browser, token_cookie, whoami
 from tests.integrations.allauth.helpers import allauth_login, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +135,42 @@ def test_allauth_logout_revokes_the_browsers_token(client: Client, user) -> None
     assert token.revoke_reason == "logout"
     assert token_cookie(client) is None
     close_browser(client)
+    assert whoami(client)["user"] is None
+
+
+@pytest.mark.parametrize("session_row", ["expired", "cookie dropped"])
+def test_allauth_logout_after_the_session_ended_signs_out(user, session_row, settings) -> None:
+    # A logout form left open while the session expired: the POST carries
+    # only the token cookie (and perhaps the dead session's cookie). It must
+    # not be restored (the restore would rotate the CSRF token: a 403 that
+    # still signs the browser back in) but end signed out.
+    settings.REMEMBERME_SESSION_AGE = HOUR
+    client = Client(enforce_csrf_checks=True)
+    start = timezone.now()
+    page = client.get("/accounts/login/").content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert csrf is not None
+    data = {"login": "alice", "password": PASSWORD, "remember": "on"}
+    assert client.post("/accounts/login/", {**data, "csrfmiddlewaretoken": csrf.group(1)})
+    token = RememberToken.objects.get(user=user)
+    page = client.get("/accounts/logout/").content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert csrf is not None
+    if session_row == "cookie dropped":
+        close_browser(client)
+
+    with freeze_time(start + 2 * HOUR):
+        response = client.post("/accounts/logout/", {"csrfmiddlewaretoken": csrf.group(1)})
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoke_reason == "logout"
+    assert response.cookies["rememberme"].value == ""
+    session_cookie = response.cookies.get("sessionid")
+    if session_row == "expired":
+        assert session_cookie is not None
+        assert session_cookie.value == ""
+    else:
+        assert session_cookie is None or session_cookie.value == ""
     assert whoami(client)["user"] is None
 
 

@@ -17,6 +17,7 @@ import rememberme
 from rememberme import checks
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, token_cookie
+from tests.html_forms import password_form
 from tests.integrations.two_factor import urls as site_urls
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,28 @@ def test_the_bundled_login_is_a_two_factor_bypass_and_an_error(client, settings,
     errors = checks.check_second_factor()
     assert [e.id for e in errors] == ["rememberme.E017"]
     assert "'two_factor'" in errors[0].msg
+
+
+def test_the_recipe_page_is_rendered_and_submitted_as_a_browser_would(client, device):
+    # The how-to's wizard, through the pages two-factor-auth renders for it:
+    # the box is on the first step, and the destination survives both steps.
+    response = client.get("/account/login/?next=/whoami/")
+    assert response.status_code == 200
+    form = password_form(response.content.decode(), "auth-password")
+    assert form["types"].get("auth-remember_me") == "checkbox"
+    data = {
+        **form["fields"],
+        "auth-username": "alice",
+        "auth-password": PASSWORD,
+        "auth-remember_me": "on",
+    }
+    response = client.post("/account/login/?next=/whoami/", data)
+    assert response.status_code == 200
+    form = password_form(response.content.decode(), "token-otp_token")
+    data = {**form["fields"], "token-otp_token": f"{totp(device.bin_key):06d}"}
+    response = client.post("/account/login/?next=/whoami/", data)
+    assert response.status_code == 302
+    assert response["Location"] == "/whoami/"
+    assert token_cookie(client)
+    close_browser(client)
+    assert client.get("/whoami/").json() == {"user": "alice", "restored": True}
