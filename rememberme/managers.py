@@ -106,6 +106,14 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
             previous_verifier_hash=b"",
             session_data={},
         )
+        if revoked != len(tokens):
+            # Some were revoked by a concurrent statement, which signals them.
+            ours = set(
+                self.model._default_manager.db_manager(self.for_write().db)
+                .filter(pk__in=[token.pk for token in tokens], revoked_at=now, revoke_reason=reason)
+                .values_list("pk", flat=True)
+            )
+            tokens = [token for token in tokens if token.pk in ours]
         for token in tokens:
             token.revoked_at = now
             token.revoke_reason = reason

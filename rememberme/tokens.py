@@ -353,11 +353,26 @@ def _signing_in(user: Any, using: str) -> Iterator[None]:
         yield
 
 
-def report_theft(request: HttpRequest, token: RememberToken) -> None:
+def report_theft(request: HttpRequest, token: RememberToken) -> bool:
+    """
+    Revoke every token of ``token``'s user for theft; return whether this
+    request is the one that reports it.
+
+    Any number of requests can read the token before the revocation
+    commits (one stale cookie sent by many parallel requests): each would
+    take it for theft. One theft is one event, so only the request whose
+    conditional UPDATE revokes the presented series logs the warning and
+    sends ``theft_detected`` (and with it the e-mail); the database
+    serialises the others on the row lock, and they find it revoked.
+    """
     # Only a copy of an older cookie can carry a known selector with a wrong
     # verifier: the browser and someone else have both used it. Which one
     # is the thief cannot be told, so every remembered browser of the user
     # is signed out (the "improved persistent login cookie" rule).
+    series = RememberToken.objects.for_write(instance=token).filter(pk=token.pk)
+    if not series.revoke(RevokeReason.THEFT, request=request):
+        logger.info("Remember-me token %s: theft already handled by another request.", token.pk)
+        return False
     logger.warning(
         "Remember-me token theft detected for user %s (token %s): a replaced "
         "verifier was presented; all of the user's tokens are revoked.",
@@ -368,3 +383,4 @@ def report_theft(request: HttpRequest, token: RememberToken) -> None:
     signals.theft_detected.send(
         sender=RememberToken, request=request, user=token.user, token=token
     )
+    return True
