@@ -14,7 +14,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.contrib.auth import login as django_login
 from django.db import DatabaseError
 
-from . import freshness, secondfactor, sessions, signals
+from . import freshness, notifications, secondfactor, sessions, signals
 from .conf import app_settings
 from .freshness import is_fresh, mark_fresh, was_restored
 from .models import RememberToken
@@ -66,6 +66,8 @@ def remember(request: HttpRequest) -> RememberToken | None:
     backend = request.session.get(BACKEND_SESSION_KEY)
     if not backend:
         raise ValueError("remember() needs a session made by django.contrib.auth.login().")
+    # Before this browser's token is revoked: is it a browser the user knows?
+    notifications.note_known_browser(request, user)
     forget_browser(request, RevokeReason.LOGOUT)
     policy = get_policy()
     if not policy.can_remember(user, request):
@@ -237,6 +239,8 @@ def renew_after_password_change(request: HttpRequest, state: RequestState) -> No
             RememberToken.objects.for_write().filter(pk=token_id, user_id=request.user.pk).first()
         )
         if token is not None and token.revoke_reason == RevokeReason.PASSWORD_CHANGE:
+            # The session came from that token, valid until this very change.
+            state.known_browser = True
             remember(request)
     except DatabaseError:
         # Still signed in, just no longer remembered: never a failed response.
