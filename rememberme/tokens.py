@@ -218,11 +218,22 @@ def check_token(
             return _accepted(Verdict(Outcome.GRACE, token), sign_in)
         return rotate(request, token, now, sign_in=sign_in)
 
-    if in_grace(token, now) and presents_replaced(token, cookie):
-        # A request that left before the rotation's response arrived (a
-        # parallel tab, an asset, a retried request): the browser already
-        # holds or is about to hold the new cookie.
-        return _accepted(Verdict(Outcome.GRACE, token, replaced=True), sign_in)
+    grace = in_grace(token, now)
+    if (grace or not token.rotation_arrived) and presents_replaced(token, cookie):
+        if grace:
+            # A request that left before the rotation's response arrived (a
+            # parallel tab, an asset, a retried request): the browser
+            # already holds or is about to hold the new cookie.
+            return _accepted(Verdict(Outcome.GRACE, token, replaced=True), sign_in)
+        # After the window, while nothing shows that the rotation's response
+        # arrived (neither its cookie presented nor its session used): the
+        # browser that asked for it may never have got it (a lost response,
+        # a session store that failed after the rotation committed). Give
+        # that cookie a new one, as repair.settle_rotation does for a grace
+        # session; the rotation's holder, if it shows up, then finds its
+        # cookie replaced and the series is revoked for theft.
+        logger.info("Remember-me token %s: a lost rotation response repaired.", token.pk)
+        return rotate(request, token, now, repair=True, sign_in=sign_in)
 
     report_theft(request, token)
     return Verdict(Outcome.THEFT, token)
