@@ -98,7 +98,8 @@ def note_arrival(session: SessionBase, cookie: CookieValue | None, token: Rememb
     the token, once per rotation: the session is left unsaved (its marks
     stay for the next ordinary request, which finds the arrival recorded),
     nothing is extended, restored or rotated, and nothing is taken for
-    theft here.
+    theft here. Costs nothing once the arrival is recorded; until then, an
+    Argon2 verification when the marks alone do not tell.
     """
     if token.rotation_arrived or token.revoked_at is not None:
         return
@@ -106,16 +107,20 @@ def note_arrival(session: SessionBase, cookie: CookieValue | None, token: Rememb
         # The session the rotation created, used again.
         tokens.record_arrival(token.pk, token.rotated_at)
         return
+    if cookie is None or selector_digest(cookie.selector) != bytes(token.selector_digest):
+        return
     marker = sessions.grace_marker(session)
-    if (
-        marker is not None
-        and marker[1] == token.rotated_at
-        and cookie is not None
-        and selector_digest(cookie.selector) == bytes(token.selector_digest)
-        and not sessions.grace_cookie_matches(marker[0], cookie.verifier)
-    ):
+    if marker is not None and marker[1] == token.rotated_at:
         # A grace session whose browser now shows another cookie of this
         # series than the one it was accepted with: the rotation's.
+        if not sessions.grace_cookie_matches(marker[0], cookie.verifier):
+            tokens.record_arrival(token.pk, token.rotated_at)
+        return
+    if token.selector is None:
+        token.selector = cookie.selector
+    if tokens.presents_current(token, cookie):
+        # The browser holds the newest cookie (a repair's, say, delivered
+        # to another tab): that rotation's response arrived.
         tokens.record_arrival(token.pk, token.rotated_at)
 
 
