@@ -8,6 +8,7 @@ connected once whatever imports this module.
 from __future__ import annotations
 
 import functools
+import logging
 from contextvars import ContextVar
 from typing import Any
 
@@ -23,10 +24,13 @@ from .state import find_state
 
 __all__ = [
     "forget_on_logout",
+    "report_failed_rotation",
     "revoke_foreign_token_on_login",
     "track_password_change",
     "watch_password_rehash",
 ]
+
+logger = logging.getLogger("rememberme")
 
 
 def revoke_foreign_token_on_login(
@@ -43,6 +47,28 @@ def revoke_foreign_token_on_login(
     if token is not None and token.user_id != user.pk:
         token.revoke(RevokeReason.LOGOUT, request=request)
         state.delete_cookie()
+
+
+def report_failed_rotation(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """
+    On ``got_request_exception``: say what a failure after a rotation
+    committed means, where Django only logs "Internal Server Error".
+
+    Typically the session store failed to save the restored session: the
+    new cookie never reaches the browser, which keeps the one it sent.
+    That cookie stays accepted within the grace window, and after it is
+    replaced with a new one (the lost-response repair) while nothing shows
+    the rotation's response arrived: nobody is taken for a thief.
+    """
+    state = find_state(request) if request is not None else None
+    if state is None or state.new_value is None or state.passive:
+        return
+    logger.error(
+        "A request failed after its remember-me token was rotated (the session "
+        "store could not save the session?): the new cookie was not delivered. "
+        "The browser keeps its previous cookie, which is accepted within "
+        "REMEMBERME_ROTATION_GRACE and replaced after it, as for a lost response."
+    )
 
 
 def forget_on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:

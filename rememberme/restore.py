@@ -31,7 +31,7 @@ from .policy import get_policy
 from .state import RequestState
 from .tokens import Verdict, check_token
 
-__all__ = ["key_chosen_at_save", "restore"]
+__all__ = ["key_chosen_at_save", "restore", "store_answers"]
 
 logger = logging.getLogger("rememberme")
 
@@ -43,6 +43,16 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         state.delete_cookie()
         if expiry.session_gone(request):
             expiry.send_expired(request)
+        return
+    if not store_answers(request.session):
+        # Django's cache engine reads a store that fails as "no session":
+        # the browser may well be signed in. Rotating now would commit a
+        # cookie the failing save then never delivers; keep the cookie and
+        # the token as they are, and let this request go on anonymous.
+        logger.warning(
+            "The session store is unreachable: remember-me restore postponed, "
+            "the browser keeps its cookie."
+        )
         return
     try:
         # The rotation and the sign-in commit together (tokens.rotate); a
@@ -63,6 +73,29 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         # session survives, carry on anonymous.
         logger.exception("Database error while restoring a remember-me session.")
         _abandon(request, state)
+
+
+def store_answers(session: SessionBase) -> bool:
+    """
+    Return whether ``session``'s store can be read, asked only before a
+    restore (one cache round trip; nothing for engines that report their
+    failures).
+
+    Django's cache engine turns any error of its cache into an empty
+    session (``SessionStore.load()`` catches ``Exception``), so a Redis
+    outage looks like a browser whose session is gone; this asks the cache
+    itself, which raises. ``cached_db`` falls back to the database, and
+    the database engines raise ``DatabaseError``: both are left alone.
+    """
+    if not isinstance(session, cache_engine.SessionStore):
+        return True
+    try:
+        session._cache.get(session.cache_key_prefix + "rememberme-probe")
+    # Cache backends raise anything from ConnectionError to their client's
+    # own errors; any of them means the store cannot be read.
+    except Exception:
+        return False
+    return True
 
 
 def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> None:
