@@ -24,8 +24,9 @@ class RememberMeAuthenticationForm(AuthenticationForm):
 class ReauthenticationForm(forms.Form):
     """
     The signed-in user's own password, checked through Django's
-    ``authenticate()`` under the user model's ``USERNAME_FIELD``: a wrong one sends ``user_login_failed``, so lockout
-    apps count it like a failed login, and they can refuse a right one.
+    ``authenticate()`` under the user model's ``USERNAME_FIELD``: a wrong one
+    sends ``user_login_failed``, so lockout apps count it like a failed
+    login, and they can refuse a right one.
     """
 
     password = forms.CharField(

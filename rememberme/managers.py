@@ -108,9 +108,10 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
         )
         if revoked != len(tokens):
             # Some were revoked by a concurrent statement, which signals them.
+            pks = [token.pk for token in tokens]
             ours = set(
                 self.model._default_manager.db_manager(self.for_write().db)
-                .filter(pk__in=[token.pk for token in tokens], revoked_at=now, revoke_reason=reason)
+                .filter(pk__in=pks, revoked_at=now, revoke_reason=reason)
                 .values_list("pk", flat=True)
             )
             tokens = [token for token in tokens if token.pk in ours]

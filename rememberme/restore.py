@@ -21,6 +21,7 @@ from django.contrib.sessions.backends import cache as cache_engine
 from django.contrib.sessions.backends import db as db_engine
 from django.contrib.sessions.backends import file as file_engine
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.core.cache import caches
 from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils.crypto import get_random_string
@@ -90,7 +91,8 @@ def store_answers(session: SessionBase) -> bool:
     if not isinstance(session, cache_engine.SessionStore):
         return True
     try:
-        session._cache.get(session.cache_key_prefix + "rememberme-probe")
+        # The cache the engine reads (cache.SessionStore.__init__).
+        caches[settings.SESSION_CACHE_ALIAS].get(session.cache_key_prefix + "rememberme-probe")
     # Cache backends raise anything from ConnectionError to their client's
     # own errors; any of them means the store cannot be read.
     except Exception:

@@ -176,9 +176,7 @@ def test_a_wrong_password_counts_as_a_failed_login(client, user):
     assert client.get("/report/").json()["fresh"] is False
 
 
-def test_reauthentication_names_the_credential_after_username_field(
-    client, user, monkeypatch
-):
+def test_reauthentication_names_the_credential_after_username_field(client, user, monkeypatch):
     # A site whose users sign in with their e-mail address: lockout apps
     # (axes' AXES_USERNAME_FORM_FIELD = "email") read the credential by that
     # name, so a guess sent under "username" would never be counted.

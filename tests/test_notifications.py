@@ -21,8 +21,8 @@ from freezegun import freeze_time
 
 from rememberme import api
 from rememberme.conf import app_settings
-from rememberme.middleware import RememberMeMiddleware
 from rememberme.crypto import CookieValue
+from rememberme.middleware import RememberMeMiddleware
 from rememberme.models import RememberToken
 from tests.helpers import login, parsed, token_cookie
 
@@ -97,7 +97,7 @@ def test_a_browser_holding_a_cookie_revoked_for_theft_is_a_new_browser(user, set
     # signs in with a phished password: the user must hear of it.
     thief = steal(user)
     # It deleted nothing the thief keeps: the copy is still in its jar.
-    thief.cookies["rememberme"] = thief.stolen_cookie
+    thief.cookies["rememberme"] = thief.stolen_cookie  # type: ignore[attr-defined]
     settings.REMEMBERME_NOTIFY_EMAIL = ["new_browser"]
     mail.outbox.clear()
     assert RememberToken.objects.filter(user=user, revoke_reason="theft").exists()

@@ -10,9 +10,9 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.core import mail
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.core import mail
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.test import Client

@@ -399,7 +399,7 @@ def test_one_theft_one_report_however_many_requests_race(server, pool, owners, c
         assert fire(server, pool, [rotated])[0].user == owner.username
         stale.append((owner, token, cookie))
     time.sleep(GRACE + 0.5)
-    for owner, token, cookie in stale:
+    for _owner, token, cookie in stale:
         replies = fire(server, pool, [cookie] * max(BURSTS))
         assert {(r.status, r.user) for r in replies} == {(200, None)}
         token.refresh_from_db()

@@ -131,9 +131,7 @@ def test_a_store_that_fails_after_the_rotation_committed(
                     assert whoami(browser) == (500, None)
     assert RememberToken.objects.filter(previous_verifier_hash__gt=b"").count() == len(owners)
     # The package says what the failure means, beyond Django's own log line.
-    assert any(
-        "after its remember-me token was rotated" in r.getMessage() for r in caplog.records
-    )
+    assert any("after its remember-me token was rotated" in r.getMessage() for r in caplog.records)
     store.failing = ""
     # Each browser is back on its old session, which carries no mark of the
     # rotation; once it ends, the cookie the browser still holds restores it.
