@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import expiry, sessions, tokens
+from . import expiry, sessions, theft, tokens
 from .crypto import CookieValue, selector_digest
 from .models import RememberToken
 from .state import RequestState
@@ -82,7 +82,7 @@ def _confirm_arrival(
         # The browser holds the newest cookie: that rotation's arrived.
         tokens.record_arrival(token.pk, token.rotated_at)
         return None
-    tokens.report_theft(request, token)
+    theft.report_theft(request, token)
     return Verdict(Outcome.THEFT, token)
 
 
@@ -200,6 +200,6 @@ def _replace_lost_cookie(
     if not replaced or token.rotation_arrived or tokens.in_grace(token, now):
         # Rotated since by someone holding a newer cookie, or the rotation
         # shown to have reached its browser: not the browser it answered.
-        tokens.report_theft(request, token)
+        theft.report_theft(request, token)
         return Verdict(Outcome.THEFT, token)
     return tokens.rotate(request, token, now, repair=True)

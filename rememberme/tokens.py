@@ -28,7 +28,7 @@ from django.db import connections, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import lockout, sessions, signals
+from . import lockout, sessions
 from .conf import app_settings
 from .crypto import (
     CookieValue,
@@ -42,6 +42,7 @@ from .lookup import find_with_user
 from .models import RememberToken
 from .policy import get_policy
 from .signals import RevokeReason
+from .theft import report_theft
 from .useragents import client_ip, client_user_agent
 
 __all__ = [
@@ -53,7 +54,6 @@ __all__ = [
     "presents_current",
     "presents_replaced",
     "record_arrival",
-    "report_theft",
     "revalidate",
     "rotate",
     "session_token_stands",
@@ -362,36 +362,3 @@ def _signing_in(user: Any, using: str) -> Iterator[None]:
             )
             list(locked.filter(pk=user.pk).values_list("pk", flat=True))
         yield
-
-
-def report_theft(request: HttpRequest, token: RememberToken) -> bool:
-    """
-    Revoke every token of ``token``'s user for theft; return whether this
-    request is the one that reports it.
-
-    Any number of requests can read the token before the revocation
-    commits (one stale cookie sent by many parallel requests): each would
-    take it for theft. One theft is one event, so only the request whose
-    conditional UPDATE revokes the presented series logs the warning and
-    sends ``theft_detected`` (and with it the e-mail); the database
-    serialises the others on the row lock, and they find it revoked.
-    """
-    # Only a copy of an older cookie can carry a known selector with a wrong
-    # verifier: the browser and someone else have both used it. Which one
-    # is the thief cannot be told, so every remembered browser of the user
-    # is signed out (the "improved persistent login cookie" rule).
-    series = RememberToken.objects.for_write(instance=token).filter(pk=token.pk)
-    if not series.revoke(RevokeReason.THEFT, request=request):
-        logger.info("Remember-me token %s: theft already handled by another request.", token.pk)
-        return False
-    logger.warning(
-        "Remember-me token theft detected for user %s (token %s): a replaced "
-        "verifier was presented; all of the user's tokens are revoked.",
-        token.user_id,
-        token.pk,
-    )
-    RememberToken.objects.filter(user_id=token.user_id).revoke(RevokeReason.THEFT, request=request)
-    signals.theft_detected.send(
-        sender=RememberToken, request=request, user=token.user, token=token
-    )
-    return True
