@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.apps import AppConfig, apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.signals import got_request_exception
 from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,9 @@ class RememberMeConfig(AppConfig):
         )
         lockout.connect()
         user_logged_out.connect(receivers.forget_on_logout, dispatch_uid="rememberme.logout")
+        got_request_exception.connect(
+            receivers.report_failed_rotation, dispatch_uid="rememberme.failed_rotation"
+        )
         user_model = get_user_model()
         receivers.watch_password_rehash(user_model)
         post_save.connect(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -24,8 +24,9 @@ class RememberMeAuthenticationForm(AuthenticationForm):
 class ReauthenticationForm(forms.Form):
     """
     The signed-in user's own password, checked through Django's
-    ``authenticate()``: a wrong one sends ``user_login_failed``, so lockout
-    apps count it like a failed login, and they can refuse a right one.
+    ``authenticate()`` under the user model's ``USERNAME_FIELD``: a wrong one
+    sends ``user_login_failed``, so lockout apps count it like a failed
+    login, and they can refuse a right one.
     """
 
     password = forms.CharField(
@@ -45,7 +46,12 @@ class ReauthenticationForm(forms.Form):
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
         user = self.request.user
-        proved = authenticate(self.request, username=user.get_username(), password=password)
+        # Named after the user model's USERNAME_FIELD, as Django's
+        # ModelBackend reads it: lockout apps find the user's name by that
+        # key (axes' AXES_USERNAME_FORM_FIELD = "email" on e-mail logins),
+        # where "username" would leave every guess uncounted.
+        credentials = {get_user_model().USERNAME_FIELD: user.get_username(), "password": password}
+        proved = authenticate(self.request, **credentials)
         # Only this user's password: a backend that maps the name to someone
         # else proves nothing about the person at this session.
         if proved is None or proved.pk != user.pk:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from .internal import expiry, sessions
+from .internal import expiry, repair, sessions
 from .internal.state import find_state
 from .internal.tokens import session_token_stands
 from .models import RememberToken
@@ -107,6 +107,9 @@ def session_status(request: HttpRequest, now: datetime.datetime | None = None) -
             authenticated = False
         else:
             remembered = True
+            if token is not None:
+                state = find_state(request)
+                repair.note_arrival(session, state.cookie if state else None, token)
             if token is not None and token.revoked_at is None:
                 # The same end a restore would enforce (RememberToken.is_expired).
                 token_expires_at = token.ends_at()

@@ -15,6 +15,9 @@ gets signed in and who gets a cookie:
   and up to ``tabs`` requests in flight, each carrying the jar as it was
   when it left; a response is delivered, or lost, when its request is
   processed;
+* the owner's page, which may poll the status endpoint at any moment with
+  the jar as it is (served at once; it records a rotation's arrival and
+  changes nothing else);
 * a thief, who copies the owner's token cookie at any moment (``steals``
   times) and sends requests with it, with or without the session it got;
 * the clock, in ticks; the grace window lasts ``grace`` ticks.
@@ -26,7 +29,9 @@ delivered or lost at that moment; a browser that lost the response of a
 restore gets the response of another request within that restore's grace
 window (Chromium abandons requests at start-up, then loads the page), and
 is not closed before the repair gave it a new cookie. The clock does not
-tick past these, and the browser does not close.
+tick past these, and the browser does not close. (``close_anytime=True``
+drops the last one: the restore then makes the repair, and the search
+finds no owner taken for a thief either.)
 
 :func:`explore` visits every state reachable within ``max_time`` ticks
 (breadth-first, each state once) and checks, on every transition:
@@ -44,7 +49,12 @@ tick past these, and the browser does not close.
 
 ``repair_rule="old"`` is the repair as it was before the rule on arrival:
 made for any grace session once the window is over. The search finds the
-hole in it.
+hole in it. ``ping_records=False`` is the status endpoint as it was, which
+recorded nothing: a copy replayed while the owner's page only polls was
+repaired into a cookie. ``restore_repair=False`` is the restore as it was,
+taking any replaced verifier after the window for theft: a browser that
+lost a restore's response and is closed before an ordinary request
+repaired it (its page only polling status, say) was taken for a thief.
 """
 
 from __future__ import annotations
@@ -121,6 +131,13 @@ class Config:
     tabs: int = 2
     steals: int = 1
     repair_rule: str = "new"
+    # a replaced verifier after the window, its rotation's arrival not
+    # shown, is repaired at the restore too (False: theft, as it was)
+    restore_repair: bool = True
+    # the owner's page may poll the status endpoint
+    pings: bool = True
+    # a status ping records the arrival it shows (False: as it was)
+    ping_records: bool = True
     # drop the assumption that the browser stays open until it is repaired
     close_anytime: bool = False
 
@@ -279,6 +296,12 @@ def serve(
     if tok == token.prev and _in_grace(token, t, grace):
         new_sid = _new_session(sessions, grace=(tok, token.rot))
         return done(Response(True, None, None, "new", new_sid, False))
+    if tok == token.prev and config.restore_repair and not token.arrived:
+        # After the window, nothing showing the rotation's response arrived:
+        # a lost response, repaired at the restore (tokens.check_token).
+        new = rotate(keep_prev=True)
+        new_sid = _new_session(sessions, rotation=t, born_with=new)
+        return done(Response(True, "new", new, "new", new_sid, False))
     theft()
     return done(caught)
 
@@ -405,6 +428,35 @@ def deliver(state: State, index: int, lost: bool, config: Config) -> Step:
     return Step(label, after, "owner", request.tok, decides, response)
 
 
+def can_ping(state: State, config: Config) -> bool:
+    return config.pings and state.owner_sid is not None
+
+
+def ping(state: State, config: Config) -> Step:
+    """
+    The owner's page polls the status endpoint with its cookies as they are
+    now, served and answered at once: it records a rotation's arrival
+    (repair.note_arrival) and changes nothing else, no session, no cookie.
+    """
+    tok, sid = state.owner_tok, state.owner_sid
+    token = state.token
+    assert sid is not None
+    session = state.sessions[sid] if sid < len(state.sessions) else None
+    born = session.born_with if session is not None else None
+    shown = max(state.shown, -1 if tok is None else tok, -1 if born is None else born)
+    live = session is not None and session.alive and not token.revoked
+    if config.ping_records and live and session is not None and not token.arrived:
+        marker = session.grace
+        if marker is not None and marker[1] == token.rot:
+            shows = tok is not None and tok != marker[0]
+        else:
+            shows = session.rotation == token.rot or tok == token.cur
+        if shows:
+            token = token._replace(arrived=True)
+    after = state._replace(token=token, shown=shown)
+    return Step("owner's page polls status", after, "owner", tok, False, None)
+
+
 def can_close(state: State, config: Config) -> bool:
     return (
         not state.inflight
@@ -464,6 +516,8 @@ def successors(state: State, config: Config) -> list[Step]:
             continue
         for lost in (False, True):
             steps.append(deliver(state, index, lost, config))
+    if can_ping(state, config):
+        steps.append(ping(state, config))
     if can_close(state, config):
         steps.append(Step("owner closes the browser", close(state)))
     if can_tick(state, config):

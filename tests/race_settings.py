@@ -29,3 +29,9 @@ LOGGING = {
     "handlers": {"stderr": {"class": "logging.StreamHandler"}},
     "loggers": {"rememberme": {"handlers": ["stderr"], "level": "INFO"}},
 }
+
+# The theft rule's e-mail, counted by the race tests in files of this folder.
+if os.environ.get("REMEMBERME_RACE_MAIL_DIR"):
+    REMEMBERME_NOTIFY_EMAIL = ("theft",)
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["REMEMBERME_RACE_MAIL_DIR"]

@@ -92,6 +92,8 @@ class TestAsyncClient:
         client.cookies.pop("sessionid")
         with at(60):
             run(whoami, client)
+            # The restored browser goes on: the rotation's response arrived.
+            run(whoami, client)
         with at(70):
             # A tab that left before the rotation: inside the grace window.
             late = browser_with(first)

@@ -40,6 +40,9 @@ def rotated(settings, user):
         browser.cookies[app_settings.COOKIE_NAME] = old
         assert whoami(browser)["restored"]
         assert token_cookie(browser) != old
+        # The browser goes on with what it got: the rotation's response
+        # arrived (until then a replaced cookie after the window is repaired).
+        assert whoami(browser)["user"] == "alice"
     return token, old
 
 

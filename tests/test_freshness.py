@@ -176,6 +176,23 @@ def test_a_wrong_password_counts_as_a_failed_login(client, user):
     assert client.get("/report/").json()["fresh"] is False
 
 
+def test_reauthentication_names_the_credential_after_username_field(client, user, monkeypatch):
+    # A site whose users sign in with their e-mail address: lockout apps
+    # (axes' AXES_USERNAME_FORM_FIELD = "email") read the credential by that
+    # name, so a guess sent under "username" would never be counted.
+    user.email = "alice@example.com"
+    user.save(update_fields=["email"])
+    login(client)
+    monkeypatch.setattr(type(user), "USERNAME_FIELD", "email")
+    with receiving(user_login_failed) as failures:
+        client.post("/accounts/reauthenticate/", {"password": "not it"})
+    assert [sorted(f["credentials"]) for f in failures] == [["email", "password"]]
+    assert failures[0]["credentials"]["email"] == "alice@example.com"
+    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/report/").json()["fresh"] is True
+
+
 def test_reauthentication_redirects_only_to_this_site(client, user, settings):
     settings.LOGIN_REDIRECT_URL = "/whoami/"
     restored(client)

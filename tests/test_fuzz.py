@@ -44,6 +44,7 @@ from hypothesis.stateful import (
 
 from rememberme import revoke_user_tokens
 from rememberme.internal import crypto
+from rememberme.internal.conf import app_settings
 from rememberme.internal.crypto import SELECTOR_LENGTH, VERIFIER_LENGTH, selector_digest
 from rememberme.middleware import RememberMeMiddleware
 from rememberme.models import RememberToken, RevokeReason
@@ -215,7 +216,6 @@ T0 = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
 IDLE = 14 * DAY
 ABSOLUTE = 30 * DAY
-GRACE = datetime.timedelta(seconds=30)
 USERS = ("alice", "bob")
 STEPS = {"machines": 0, "steps": 0, "restores": 0, "thefts": 0, "revoked": 0}
 
@@ -233,19 +233,33 @@ class Model:
         self.current: str | None = cookie
         self.previous: str | None = None
         self.rotated_at: datetime.datetime | None = None
+        # Whether something showed that the last rotation's response arrived.
+        self.arrived = False
 
     def expired(self, now: datetime.datetime) -> bool:
         return now >= min(self.last_used + IDLE, self.created + ABSOLUTE)
 
+    def in_grace(self, now: datetime.datetime) -> bool:
+        return self.rotated_at is not None and now < self.rotated_at + grace()
+
     def accepts(self, cookie: str, now: datetime.datetime) -> bool | None:
-        """Return whether ``cookie`` is the current value or its predecessor in grace."""
+        """
+        Return whether ``cookie`` is the current value, or its predecessor in
+        grace or while nothing showed the rotation's response arrived.
+        """
         if self.current is None:
             return None
-        in_grace = self.rotated_at is not None and now < self.rotated_at + GRACE
-        return cookie == self.current or (in_grace and cookie == self.previous)
+        replaced = cookie == self.previous and self.previous is not None
+        return cookie == self.current or (replaced and (self.in_grace(now) or not self.arrived))
 
     def rotated(self, old: str, new: str, now: datetime.datetime) -> None:
         self.current, self.previous, self.rotated_at = new, old, now
+        self.arrived = False
+
+
+def grace() -> datetime.timedelta:
+    """The grace window the site runs with."""
+    return app_settings.ROTATION_GRACE
 
 
 class UserActions(RuleBasedStateMachine):
@@ -386,7 +400,17 @@ class UserActions(RuleBasedStateMachine):
             if after != before and after is not None:
                 assert before is not None
                 model.rotated(before, after, self.now)
-        elif seen["user"] is not None:
+            elif before == model.current:
+                # The rotation's cookie, in its window: it arrived.
+                model.arrived = True
+        elif seen["user"] is not None and model is not None and before is not None:
+            if after != before and after is not None:
+                # A lost response repaired by the grace session.
+                model.rotated(before, after, self.now)
+            elif before == model.current:
+                # The browser goes on with the rotation's cookie and a session.
+                model.arrived = True
+        if seen["user"] is not None and not seen["restored"]:
             assert had_session, "signed in without a session or a restore"
         usable = not had_session and model is not None and not (was_revoked or expired)
         if usable and accepts is False:
@@ -404,13 +428,34 @@ class UserActions(RuleBasedStateMachine):
             )
 
     @rule(name=st.sampled_from(["b1", "b2", "b3"]))
+    def poll_status(self, name: str) -> None:
+        """The page polls the status endpoint: passive, but it shows the jar."""
+        before_token, before_session = self.cookie(name), self.has_session(name)
+        selector = self.selector(name)
+        model = self.tokens.get(selector) if selector else None
+        response = self.request(name, "get", "/accounts/status/")
+        assert response.status_code == 200
+        assert "rememberme" not in response.cookies
+        assert "sessionid" not in response.cookies
+        assert (self.cookie(name), self.has_session(name)) == (before_token, before_session)
+        status = response.json()
+        if (
+            model is not None
+            and status["authenticated"]
+            and status["remembered"]
+            and before_token == model.current
+        ):
+            model.arrived = True
+        self.reconcile()
+
+    @rule(name=st.sampled_from(["b1", "b2", "b3"]))
     def restore_after_browser_close(self, name: str) -> None:
         self.close_browser(name)
         self.visit(name)
 
     @rule(name=st.sampled_from(["b1", "b2", "b3"]))
     def come_back_after_the_grace_window(self, name: str) -> None:
-        self.time_passes(GRACE + datetime.timedelta(seconds=1))
+        self.time_passes(None)
         self.restore_after_browser_close(name)
 
     @rule(
@@ -451,12 +496,21 @@ class UserActions(RuleBasedStateMachine):
         self.clients["b3"].cookies["rememberme"] = cookie
         self.clients["b3"].cookies.pop("sessionid", None)
 
-    @rule(source=st.sampled_from(["b1", "b2"]), thief_first=st.booleans())
-    def stolen_cookie_used(self, source: str, thief_first: bool) -> None:
-        """A copy of the cookie is used, then the original (or the other way round)."""
+    @rule(
+        source=st.sampled_from(["b1", "b2"]),
+        thief_first=st.booleans(),
+        goes_on=st.sampled_from(["visit", "poll_status", None]),
+    )
+    def stolen_cookie_used(self, source: str, thief_first: bool, goes_on: str | None) -> None:
+        """
+        A copy of the cookie is used, then the original (or the other way
+        round); the first browser goes on (a page, a status ping) or not.
+        """
         self.copy_cookie(source)
         first, second = ("b3", source) if thief_first else (source, "b3")
         self.restore_after_browser_close(first)
+        if goes_on is not None:
+            getattr(self, goes_on)(first)
         self.come_back_after_the_grace_window(second)
 
     @rule(
@@ -464,7 +518,7 @@ class UserActions(RuleBasedStateMachine):
             [
                 datetime.timedelta(seconds=5),
                 datetime.timedelta(seconds=20),
-                GRACE + datetime.timedelta(seconds=1),
+                None,  # just past the grace window
                 datetime.timedelta(minutes=10),
                 datetime.timedelta(hours=5),
                 DAY,
@@ -473,8 +527,8 @@ class UserActions(RuleBasedStateMachine):
             ]
         )
     )
-    def time_passes(self, delta: datetime.timedelta) -> None:
-        self.now += delta
+    def time_passes(self, delta: datetime.timedelta | None) -> None:
+        self.now += grace() + datetime.timedelta(seconds=1) if delta is None else delta
         self.clock.move_to(self.now)
 
     @invariant()

@@ -142,6 +142,7 @@ def test_3_stolen_token_is_detected(user: Any, settings: Any) -> None:
         thief = Client()
         thief.cookies["rememberme"] = token_cookie(victim) or ""
         assert whoami(thief)["restored"] is True  # the thief uses it first...
+        whoami(thief)  # ...and browses on with what it got
         frozen.tick(MINUTE)
         close_browser(victim)
         assert whoami(victim)["user"] is None  # ...the victim's old copy reveals it

@@ -21,8 +21,10 @@ from freezegun import freeze_time
 
 from rememberme.internal import api
 from rememberme.internal.conf import app_settings
+from rememberme.internal.crypto import CookieValue
 from rememberme.middleware import RememberMeMiddleware
-from tests.helpers import login, token_cookie
+from rememberme.models import RememberToken
+from tests.helpers import login, parsed, token_cookie
 
 # Real transactions: mails leave on commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,10 +48,13 @@ def steal(user: Any) -> Client:
         restored = Client()
         restored.cookies["rememberme"] = stolen
         restored.get("/whoami/")
+        # The restored browser goes on: the rotation's response arrived.
+        restored.get("/whoami/")
     thief = Client()
     thief.cookies["rememberme"] = stolen
     with freeze_time(T0 + datetime.timedelta(minutes=11)):
         assert thief.get("/whoami/").json()["user"] is None
+    thief.stolen_cookie = stolen  # type: ignore[attr-defined]
     return thief
 
 
@@ -84,6 +89,32 @@ def test_new_browser_mails_the_user_once_per_browser(user, settings):
     assert len(mail.outbox) == 1
     # An unremembered login: no mail.
     login(Client(), remember=False)
+    assert len(mail.outbox) == 1
+
+
+def test_a_browser_holding_a_cookie_revoked_for_theft_is_a_new_browser(user, settings):
+    # The thief's browser keeps the cookie the theft rule revoked, and later
+    # signs in with a phished password: the user must hear of it.
+    thief = steal(user)
+    # It deleted nothing the thief keeps: the copy is still in its jar.
+    thief.cookies["rememberme"] = thief.stolen_cookie  # type: ignore[attr-defined]
+    settings.REMEMBERME_NOTIFY_EMAIL = ["new_browser"]
+    mail.outbox.clear()
+    assert RememberToken.objects.filter(user=user, revoke_reason="theft").exists()
+    with freeze_time(T0 + datetime.timedelta(minutes=20)):
+        login(thief)
+    assert [m.subject.split(":")[0] for m in mail.outbox] == ["A new browser remembers you"]
+
+
+def test_a_known_selector_with_a_made_up_verifier_is_a_new_browser(user, settings):
+    settings.REMEMBERME_NOTIFY_EMAIL = ["new_browser"]
+    owner = Client()
+    login(owner)
+    mail.outbox.clear()
+    real = parsed(token_cookie(owner))
+    other = Client()
+    other.cookies["rememberme"] = CookieValue(real.selector, "x" * len(real.verifier)).encode()
+    login(other)
     assert len(mail.outbox) == 1
 
 

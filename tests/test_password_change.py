@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.core import mail
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.test import Client
@@ -169,3 +170,14 @@ def test_deactivated_user_tokens_stop_working(browsers, user, revoked_signals):
         assert whoami(client) == {"user": None, "restored": False}
     assert sorted(kw["reason"] for kw in revoked_signals) == ["inactive", "inactive"]
     assert set(RememberToken.objects.values_list("revoke_reason", flat=True)) == {"inactive"}
+
+
+def test_the_browser_that_changes_its_password_gets_no_new_browser_mail(browsers, settings):
+    settings.REMEMBERME_NOTIFY_EMAIL = ["new_browser"]
+    a, _, old_cookie = browsers
+    close_browser(a)
+    assert whoami(a)["restored"] is True
+    response = change_password(a)
+    assert response.status_code == 302
+    assert token_cookie(a) not in (None, old_cookie)
+    assert mail.outbox == []

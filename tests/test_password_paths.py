@@ -154,3 +154,62 @@ def test_acheck_password_rehash_keeps_tokens(stolen: Client, user: Any, settings
     user.refresh_from_db()
     assert f"${StrongerPBKDF2.iterations}$" in user.password
     assert whoami(stolen)["user"] == "alice"
+
+
+def _lock_inside_check(raw: str | None, user: Any) -> None:
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+
+
+def _change_inside_check(raw: str | None, user: Any) -> None:
+    user.password = make_password("a password the site chose")
+    user.save(update_fields=["password"])
+
+
+@pytest.mark.parametrize("inside", [_lock_inside_check, _change_inside_check])
+@pytest.mark.parametrize("hasher_raised", [False, True], ids=["same-hasher", "hasher-raised"])
+def test_a_check_password_that_locks_or_changes_the_password_ends_tokens(
+    stolen: Client, user: Any, settings: Any, monkeypatch: Any, inside: Any, hasher_raised: bool
+) -> None:
+    # A user model whose own check_password() expires passwords: it locks
+    # (or replaces) the password inside the check, with the very save shape
+    # of Django's rehash. That is a change like any other.
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    from rememberme.internal.receivers import watch_password_rehash
+
+    if hasher_raised:
+        settings.PASSWORD_HASHERS = STRONG
+
+    def check_password(self: Any, raw: str | None) -> bool:
+        inside(raw, self)
+        return AbstractBaseUser.check_password(self, raw)
+
+    model = type(user)
+    monkeypatch.setattr(model, "check_password", check_password)
+    watch_password_rehash(model)  # as ready() does for a model's own check_password()
+    user.check_password(PASSWORD)
+    assert whoami(stolen)["user"] is None
+    assert not RememberToken.objects.active().filter(user=user).exists()
+
+
+def test_an_acheck_password_that_locks_the_password_ends_tokens(
+    stolen: Client, user: Any, monkeypatch: Any
+) -> None:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    from rememberme.internal.receivers import watch_password_rehash
+
+    if not hasattr(user, "acheck_password"):
+        pytest.skip("Django without acheck_password()")
+
+    async def acheck_password(self: Any, raw: str | None) -> bool:
+        self.set_unusable_password()
+        await self.asave(update_fields=["password"])
+        return await AbstractBaseUser.acheck_password(self, raw)
+
+    model = type(user)
+    monkeypatch.setattr(model, "acheck_password", acheck_password)
+    watch_password_rehash(model)
+    async_to_sync(user.acheck_password)(PASSWORD)
+    assert whoami(stolen)["user"] is None

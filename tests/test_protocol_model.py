@@ -38,6 +38,7 @@ from hypothesis.stateful import (
 )
 
 from rememberme import signals
+from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
 from tests import protocol_model as model
 from tests.helpers import PASSWORD, login, token_cookie
@@ -47,7 +48,7 @@ pytestmark = pytest.mark.django_db
 # The bound of the search, and the fewest states it must visit: a change
 # that shrinks the space (an action that no longer applies) fails here.
 BOUND = model.Config()
-MIN_STATES = 70_000
+MIN_STATES = 100_000
 
 
 def test_every_interleaving_keeps_the_invariants(capsys):
@@ -67,23 +68,46 @@ def test_the_old_repair_rule_lets_a_replay_keep_a_cookie():
     assert "owner-taken-for-thief" not in result.violations
 
 
-def test_the_search_sees_the_owner_taken_for_a_thief_without_its_assumptions():
-    # A check that can fail, and the protocol's known limit: a browser that
-    # lost a restore's response and is closed before the window ends keeps
-    # only the replaced cookie, which its next start presents as a thief
-    # would.
+def test_a_browser_closed_before_its_repair_is_never_taken_for_a_thief():
+    # Without the assumption that the browser stays open until an ordinary
+    # request repaired it: the restore makes the repair.
     result = model.explore(replace(BOUND, close_anytime=True, max_time=4))
+    assert result.violations == {}
+
+
+def test_the_search_sees_the_owner_taken_for_a_thief_when_the_restore_never_repairs():
+    # A check that can fail, and the limit the restore's repair lifts: a
+    # browser that lost a restore's response and is closed before a repair
+    # (its page only polling status, say) keeps only the replaced cookie,
+    # which its next start presents as a thief would.
+    result = model.explore(
+        replace(BOUND, close_anytime=True, restore_repair=False, pings=False, max_time=4)
+    )
     assert "owner-taken-for-thief" in result.violations
+
+
+def test_status_pings_that_record_nothing_let_a_replay_keep_a_cookie():
+    # The status endpoint as it was: the owner's page polls with the
+    # rotation's cookie and session, and a copy of the replaced cookie is
+    # repaired into a cookie of its own after the window.
+    result = model.explore(replace(BOUND, ping_records=False, max_time=5))
+    assert "lasting-cookie-for-thief" in result.violations
+    assert "owner-taken-for-thief" not in result.violations
 
 
 # -- The real implementation, driven with the model's actions -----------------
 
 T0 = datetime.datetime(2026, 5, 1, 8, 0, tzinfo=datetime.timezone.utc)
-# REMEMBERME_ROTATION_GRACE is 30 seconds: three ticks of the model.
-TICK = datetime.timedelta(seconds=10)
+
+
+def tick_length() -> datetime.timedelta:
+    """One tick of the model: the grace window the site runs with, in the model's ticks."""
+    return app_settings.ROTATION_GRACE / BOUND.grace
+
+
 # The machine's runs are bounded by their step count, not by the clock.
 MACHINE = replace(BOUND, max_time=10**6)
-COUNTS = {"machines": 0, "steps": 0, "requests": 0, "thefts": 0, "repairs": 0}
+COUNTS = {"machines": 0, "steps": 0, "requests": 0, "pings": 0, "thefts": 0, "repairs": 0}
 
 
 class Protocol(RuleBasedStateMachine):
@@ -168,7 +192,7 @@ class Protocol(RuleBasedStateMachine):
         row = RememberToken.objects.get()
         assert (row.revoked_at is not None) is state.token.revoked
         if not state.token.revoked:
-            assert row.rotated_at == T0 + TICK * state.token.rot
+            assert row.rotated_at == T0 + tick_length() * state.token.rot
             assert row.rotation_arrived is state.token.arrived
 
     # Rules: the model's actions ------------------------------------------
@@ -207,6 +231,27 @@ class Protocol(RuleBasedStateMachine):
         self.serve(request.tok, request.sid, step)
         self.state = step.state
 
+    @precondition(lambda self: model.can_ping(self.state, MACHINE))
+    @rule()
+    def owner_polls_status(self) -> None:
+        """The owner's page polls the status endpoint: passive, but it shows the jar."""
+        step = model.ping(self.state, MACHINE)
+        browser = Client()
+        if self.state.owner_tok is not None:
+            browser.cookies["rememberme"] = self.cookies[self.state.owner_tok]
+        assert self.state.owner_sid is not None
+        browser.cookies["sessionid"] = self.sessions[self.state.owner_sid]
+        thefts = len(self.thefts)
+        response = browser.get("/accounts/status/")
+        assert response.status_code == 200
+        # Nothing set, nothing deleted, nothing rotated, nobody taken for a thief.
+        assert "rememberme" not in response.cookies, step.label
+        assert "sessionid" not in response.cookies, step.label
+        assert len(self.thefts) == thefts
+        COUNTS["pings"] += 1
+        self.state = step.state
+        self.agree(self.state)
+
     @precondition(lambda self: model.can_close(self.state, MACHINE))
     @rule()
     def owner_closes_the_browser(self) -> None:
@@ -220,7 +265,7 @@ class Protocol(RuleBasedStateMachine):
             if not model.can_tick(self.state, MACHINE):
                 break
             self.state = model.tick(self.state)
-        self.clock.move_to(T0 + TICK * self.state.t)
+        self.clock.move_to(T0 + tick_length() * self.state.t)
 
     @precondition(lambda self: model.can_copy(self.state, MACHINE))
     @rule()
@@ -257,7 +302,8 @@ def test_the_implementation_agrees_with_the_model(settings_, capsys):
     with capsys.disabled():
         print(
             f"\n[protocol machine] {COUNTS['machines']} runs, {COUNTS['steps']} steps, "
-            f"{COUNTS['requests']} requests checked, {COUNTS['repairs']} repairs, "
+            f"{COUNTS['requests']} requests and {COUNTS['pings']} status pings checked, "
+            f"{COUNTS['repairs']} repairs, "
             f"{COUNTS['thefts']} thefts detected",
             flush=True,
         )
@@ -266,8 +312,8 @@ def test_the_implementation_agrees_with_the_model(settings_, capsys):
 
 @pytest.fixture
 def settings_(settings):
-    settings.REMEMBERME_ROTATION_GRACE = 30
-    # Every request re-checks its token, as in the model.
+    # The grace window is the site's own (tests.settings), read through
+    # tick_length(); every request re-checks its token, as in the model.
     settings.REMEMBERME_REVALIDATE_INTERVAL = 0
     return settings
 
@@ -301,6 +347,41 @@ def test_the_machine_replays_a_lost_response_repair(settings_):
         machine.owner_closes_the_browser()
         machine.time_passes(ticks=4)
         machine.owner_browses(lost=False)  # restores with it
+        assert not machine.state.token.theft
+        assert not machine.thefts
+    finally:
+        machine.teardown()
+
+
+def test_the_machine_replays_a_polling_owner_and_a_replayed_copy(settings_):
+    machine = Protocol()
+    try:
+        machine.start(closed=True, copied=True)
+        machine.owner_browses(lost=False)  # restores, rotates
+        machine.owner_polls_status()  # the page only polls: the arrival
+        assert machine.state.token.arrived
+        machine.thief_request(with_session=False)  # in the window: a session
+        machine.time_passes(ticks=3)
+        machine.owner_polls_status()
+        machine.thief_request(with_session=True)  # after the window: theft
+        assert machine.state.token.theft
+        assert machine.thefts
+    finally:
+        machine.teardown()
+
+
+def test_the_machine_replays_a_lost_response_then_only_polling(settings_):
+    machine = Protocol()
+    try:
+        machine.start(closed=True, copied=False)
+        machine.owner_browses(lost=True)  # restores, rotates, response lost
+        machine.owner_browses(lost=False)  # retry in the window: a session
+        for _ in range(3):
+            machine.time_passes(ticks=2)
+            machine.owner_polls_status()
+        machine.owner_closes_the_browser()
+        machine.owner_browses(lost=False)  # the restore repairs
+        assert machine.state.owner_tok == machine.state.token.cur
         assert not machine.state.token.theft
         assert not machine.thefts
     finally:

@@ -171,6 +171,7 @@ def test_theft_signs_every_browser_out_at_once(engine, user, commit, settings):
     stolen = token_cookie(victim)
     close_browser(victim)
     assert whoami(victim)["restored"] is True  # rotated: the stolen value is replaced
+    whoami(victim)  # the rotation's response arrived: the old value is now theft
     bystander, _ = restored()
     thief = Client()
     assert stolen is not None

@@ -120,6 +120,7 @@ def full_flow(secrets: Secrets, user: Any) -> None:
     with freeze_time(T0 + datetime.timedelta(minutes=5)):
         close_browser(client)
         client.get("/whoami/")  # restore and rotation
+        client.get("/whoami/")  # the rotation's response arrived
         secrets.cookie(token_cookie(client))
         secrets.hashes()
         late_tab = Client()

@@ -18,7 +18,7 @@ from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
 from ..signals import RevokeReason
-from . import freshness, secondfactor, session_keys, sessions
+from . import freshness, notifications, secondfactor, session_keys, sessions
 from .conf import app_settings
 from .freshness import is_fresh, mark_fresh, was_restored
 from .state import RequestState, find_state, get_state
@@ -68,6 +68,8 @@ def remember(request: HttpRequest) -> RememberToken | None:
     backend = request.session.get(BACKEND_SESSION_KEY)
     if not backend:
         raise ValueError("remember() needs a session made by django.contrib.auth.login().")
+    # Before this browser's token is revoked: is it a browser the user knows?
+    notifications.note_known_browser(request, user)
     forget_browser(request, RevokeReason.LOGOUT)
     policy = get_policy()
     if not policy.can_remember(user, request):
@@ -266,6 +268,8 @@ def renew_after_password_change(request: HttpRequest, state: RequestState) -> No
             RememberToken.objects.for_write().filter(pk=token_id, user_id=request.user.pk).first()
         )
         if token is not None and token.revoke_reason == RevokeReason.PASSWORD_CHANGE:
+            # The session came from that token, valid until this very change.
+            state.known_browser = True
             remember(request)
     except DatabaseError:
         # Still signed in, just no longer remembered: never a failed response.

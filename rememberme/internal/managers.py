@@ -113,6 +113,15 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
                 previous_verifier_hash=b"",
                 session_data={},
             )
+            if revoked != len(tokens):
+                # Some were revoked by a concurrent statement, which signals them.
+                pks = [token.pk for token in tokens]
+                ours = set(
+                    self.model._default_manager.db_manager(self.for_write().db)
+                    .filter(pk__in=pks, revoked_at=now, revoke_reason=reason)
+                    .values_list("pk", flat=True)
+                )
+                tokens = [token for token in tokens if token.pk in ours]
         else:
             revoked = 0
         ending += tokens

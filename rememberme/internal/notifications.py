@@ -28,11 +28,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from ..models import RememberToken
+from . import tokens
 from .conf import app_settings
 from .state import find_state
 from .useragents import describe
 
-__all__ = ["notify_new_browser", "notify_theft", "send_notification"]
+__all__ = ["note_known_browser", "notify_new_browser", "notify_theft", "send_notification"]
 
 logger = logging.getLogger("rememberme")
 
@@ -57,21 +58,46 @@ def notify_theft(
 def notify_new_browser(
     sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any
 ) -> None:
-    """Receiver of ``token_issued``: skip a browser that already held one of the user's tokens."""
+    """Receiver of ``token_issued``: skip a browser that held a valid token of the user."""
     if not _enabled("new_browser") or user is None:
         return
     state = find_state(request) if request is not None else None
-    cookie = state.cookie if state is not None else None
-    if (
-        cookie is not None
-        and RememberToken.objects.for_write()
-        .filter(user_id=user.pk)
-        .by_selector(cookie.selector)
-        .exists()
-    ):
+    if state is not None and state.known_browser:
         # Signing in again, or re-remembered after a password change.
         return
     send_notification("new_browser", user, kwargs.get("token"), request)
+
+
+def note_known_browser(request: HttpRequest, user: Any) -> None:
+    """
+    Before ``remember()`` revokes the token this browser held, record
+    whether the browser presented a valid, unrevoked token of ``user``:
+    then it is no new browser.
+
+    A known selector alone proves nothing: a browser whose cookie was
+    revoked (for theft, say) or one with a made-up verifier would otherwise
+    silence the mail meant for exactly that case. So the token must be
+    usable and the cookie must verify (the current verifier, or the one
+    just replaced, within the grace window). Costs one indexed query and an
+    Argon2 verification, on a remembered login and only with the mail on.
+    """
+    state = find_state(request)
+    if state is None or state.known_browser is not None or not _enabled("new_browser"):
+        return
+    cookie = state.cookie
+    state.known_browser = False
+    if cookie is None:
+        return
+    token = RememberToken.objects.for_write().filter(user_id=user.pk).find(cookie.selector)
+    now = timezone.now()
+    if token is None or token.revoked_at is not None:
+        return
+    token.user = user
+    if tokens.unusable_reason(token, now) is not None:
+        return
+    state.known_browser = tokens.presents_current(token, cookie) or (
+        tokens.in_grace(token, now) and tokens.presents_replaced(token, cookie)
+    )
 
 
 def _context(

@@ -20,12 +20,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..models import RememberToken
-from . import expiry, session_keys, sessions, tokens
-from .crypto import CookieValue
+from . import expiry, session_keys, sessions, theft, tokens
+from .crypto import CookieValue, selector_digest
 from .state import RequestState
 from .tokens import Outcome, Verdict
 
-__all__ = ["settle", "settle_rotation"]
+__all__ = ["note_arrival", "settle", "settle_rotation"]
 
 logger = logging.getLogger("rememberme")
 
@@ -82,8 +82,46 @@ def _confirm_arrival(
         # The browser holds the newest cookie: that rotation's arrived.
         tokens.record_arrival(token.pk, token.rotated_at)
         return None
-    tokens.report_theft(request, token)
+    theft.report_theft(request, token)
     return Verdict(Outcome.THEFT, token)
+
+
+def note_arrival(session: SessionBase, cookie: CookieValue | None, token: RememberToken) -> None:
+    """
+    Record what a passive request (the status endpoint) shows of the
+    arrival of ``token``'s last rotation, and nothing else.
+
+    A page left open only polls status: its pings carry the rotation's
+    cookie and session as any request would, and must count, or a copy of
+    the replaced cookie could be repaired into a cookie of its own while
+    the owner is there. Recording the arrival is one conditional UPDATE of
+    the token, once per rotation: the session is left unsaved (its marks
+    stay for the next ordinary request, which finds the arrival recorded),
+    nothing is extended, restored or rotated, and nothing is taken for
+    theft here. Costs nothing once the arrival is recorded; until then, an
+    Argon2 verification when the marks alone do not tell.
+    """
+    if token.rotation_arrived or token.revoked_at is not None:
+        return
+    if sessions.rotation_mark(session) == token.rotated_at:
+        # The session the rotation created, used again.
+        tokens.record_arrival(token.pk, token.rotated_at)
+        return
+    if cookie is None or selector_digest(cookie.selector) != bytes(token.selector_digest):
+        return
+    marker = sessions.grace_marker(session)
+    if marker is not None and marker[1] == token.rotated_at:
+        # A grace session whose browser now shows another cookie of this
+        # series than the one it was accepted with: the rotation's.
+        if not sessions.grace_cookie_matches(marker[0], cookie.verifier):
+            tokens.record_arrival(token.pk, token.rotated_at)
+        return
+    if token.selector is None:
+        token.selector = cookie.selector
+    if tokens.presents_current(token, cookie):
+        # The browser holds the newest cookie (a repair's, say, delivered
+        # to another tab): that rotation's response arrived.
+        tokens.record_arrival(token.pk, token.rotated_at)
 
 
 def settle_rotation(
@@ -107,7 +145,7 @@ def settle_rotation(
     replaced cookie after the window is theft, wherever it comes from.
     """
     token_id = sessions.linked_token_id(session)
-    rotated_at = sessions.pop_rotation(session)
+    rotated_at = sessions.rotation_mark(session, pop=True)
     marker = sessions.grace_marker(session)
     if token_id is None:
         sessions.clear_grace(session)
@@ -162,7 +200,7 @@ def _replace_lost_cookie(
     if not replaced or token.rotation_arrived or tokens.in_grace(token, now):
         # Rotated since by someone holding a newer cookie, or the rotation
         # shown to have reached its browser: not the browser it answered.
-        tokens.report_theft(request, token)
+        theft.report_theft(request, token)
         return Verdict(Outcome.THEFT, token)
     # The repaired browser's session is the one the token's revocation ends.
     return tokens.rotate(

@@ -22,6 +22,7 @@ from django.contrib.sessions.backends import cache as cache_engine
 from django.contrib.sessions.backends import db as db_engine
 from django.contrib.sessions.backends import file as file_engine
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.core.cache import caches
 from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
@@ -34,7 +35,7 @@ from . import csrf, expiry, notices, secondfactor, session_keys, sessions
 from .state import RequestState
 from .tokens import Verdict, check_token
 
-__all__ = ["draw_session_key", "key_chosen_at_save", "restore"]
+__all__ = ["draw_session_key", "key_chosen_at_save", "restore", "store_answers"]
 
 logger = logging.getLogger("rememberme")
 
@@ -46,6 +47,16 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         state.delete_cookie()
         if expiry.session_gone(request):
             expiry.send_expired(request)
+        return
+    if not store_answers(request.session):
+        # Django's cache engine reads a store that fails as "no session":
+        # the browser may well be signed in. Rotating now would commit a
+        # cookie the failing save then never delivers; keep the cookie and
+        # the token as they are, and let this request go on anonymous.
+        logger.warning(
+            "The session store is unreachable: remember-me restore postponed, "
+            "the browser keeps its cookie."
+        )
         return
     arrived = timezone.now()
     try:
@@ -76,6 +87,30 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         # session survives, carry on anonymous.
         logger.exception("Database error while restoring a remember-me session.")
         _abandon(request, state)
+
+
+def store_answers(session: SessionBase) -> bool:
+    """
+    Return whether ``session``'s store can be read, asked only before a
+    restore (one cache round trip; nothing for engines that report their
+    failures).
+
+    Django's cache engine turns any error of its cache into an empty
+    session (``SessionStore.load()`` catches ``Exception``), so a Redis
+    outage looks like a browser whose session is gone; this asks the cache
+    itself, which raises. ``cached_db`` falls back to the database, and
+    the database engines raise ``DatabaseError``: both are left alone.
+    """
+    if not isinstance(session, cache_engine.SessionStore):
+        return True
+    try:
+        # The cache the engine reads (cache.SessionStore.__init__).
+        caches[settings.SESSION_CACHE_ALIAS].get(session.cache_key_prefix + "rememberme-probe")
+    # Cache backends raise anything from ConnectionError to their client's
+    # own errors; any of them means the store cannot be read.
+    except Exception:
+        return False
+    return True
 
 
 def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> None:

@@ -41,10 +41,10 @@ __all__ = [
     "mark_rotation",
     "persistent_values",
     "persistent_values_changed",
-    "pop_rotation",
     "put_back_rotation_marks",
     "restore_persistent_values",
     "revalidation_due",
+    "rotation_mark",
     "rotation_marks",
     "storable_values",
     "unlink",
@@ -156,9 +156,9 @@ def mark_rotation(session: SessionBase, rotated_at: datetime.datetime) -> None:
     session[ROTATION_KEY] = _instant(rotated_at)
 
 
-def pop_rotation(session: SessionBase) -> datetime.datetime | None:
-    """Return and forget the rotation recorded by :func:`mark_rotation`."""
-    value = session.pop(ROTATION_KEY, None)
+def rotation_mark(session: SessionBase, *, pop: bool = False) -> datetime.datetime | None:
+    """Return the rotation recorded by :func:`mark_rotation` (and forget it, with ``pop``)."""
+    value = session.pop(ROTATION_KEY, None) if pop else session.get(ROTATION_KEY)
     return _moment(value) if isinstance(value, int) else None
 
 

@@ -32,7 +32,8 @@ from django.utils import timezone
 from ..signals import RevokeReason
 from .lookup import find_with_user
 from .state import RequestState
-from .tokens import in_grace, presents_current, presents_replaced, report_theft
+from .theft import report_theft
+from .tokens import in_grace, presents_current, presents_replaced
 
 __all__ = ["LOGOUT_VIEW_CLASSES", "is_logout", "is_logout_view", "sign_out", "verified_owner"]
 

@@ -60,6 +60,9 @@ class RequestState:
     # The expiry this request's sign-in gave the session, given again on the
     # way out (see keep_session_age); a 1-tuple because None is an expiry.
     session_age: tuple[datetime.timedelta | None] | None = None
+    # Whether the browser presented a valid token of the user it is being
+    # remembered for (notifications.note_known_browser); None: not asked.
+    known_browser: bool | None = None
     # The data of a session ended on this request past its own expiry, for
     # the session_ended signal (see expiry.ended_session_data).
     ended_session: dict[str, Any] | None = field(default=None, repr=False)

@@ -28,7 +28,6 @@ from django.db import connections, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
 from ..signals import RevokeReason
@@ -43,6 +42,7 @@ from .crypto import (
 )
 from .lifetime import token_ends
 from .lookup import find_with_user
+from .theft import report_theft
 from .useragents import client_ip, client_user_agent
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "presents_current",
     "presents_replaced",
     "record_arrival",
-    "report_theft",
     "revalidate",
     "rotate",
     "session_token_stands",
@@ -224,11 +223,22 @@ def check_token(
             return _accepted(Verdict(Outcome.GRACE, token), sign_in)
         return rotate(request, token, now, sign_in=sign_in, session_key=session_key)
 
-    if in_grace(token, now) and presents_replaced(token, cookie):
-        # A request that left before the rotation's response arrived (a
-        # parallel tab, an asset, a retried request): the browser already
-        # holds or is about to hold the new cookie.
-        return _accepted(Verdict(Outcome.GRACE, token, replaced=True), sign_in)
+    grace = in_grace(token, now)
+    if (grace or not token.rotation_arrived) and presents_replaced(token, cookie):
+        if grace:
+            # A request that left before the rotation's response arrived (a
+            # parallel tab, an asset, a retried request): the browser
+            # already holds or is about to hold the new cookie.
+            return _accepted(Verdict(Outcome.GRACE, token, replaced=True), sign_in)
+        # After the window, while nothing shows that the rotation's response
+        # arrived (neither its cookie presented nor its session used): the
+        # browser that asked for it may never have got it (a lost response,
+        # a session store that failed after the rotation committed). Give
+        # that cookie a new one, as repair.settle_rotation does for a grace
+        # session; the rotation's holder, if it shows up, then finds its
+        # cookie replaced and the series is revoked for theft.
+        logger.info("Remember-me token %s: a lost rotation response repaired.", token.pk)
+        return rotate(request, token, now, repair=True, sign_in=sign_in)
 
     report_theft(request, token)
     return Verdict(Outcome.THEFT, token)
@@ -362,20 +372,3 @@ def _signing_in(user: Any, using: str) -> Iterator[None]:
             )
             list(locked.filter(pk=user.pk).values_list("pk", flat=True))
         yield
-
-
-def report_theft(request: HttpRequest, token: RememberToken) -> None:
-    # Only a copy of an older cookie can carry a known selector with a wrong
-    # verifier: the browser and someone else have both used it. Which one
-    # is the thief cannot be told, so every remembered browser of the user
-    # is signed out (the "improved persistent login cookie" rule).
-    logger.warning(
-        "Remember-me token theft detected for user %s (token %s): a replaced "
-        "verifier was presented; all of the user's tokens are revoked.",
-        token.user_id,
-        token.pk,
-    )
-    RememberToken.objects.filter(user_id=token.user_id).revoke(RevokeReason.THEFT, request=request)
-    signals.theft_detected.send(
-        sender=RememberToken, request=request, user=token.user, token=token
-    )
