@@ -70,6 +70,11 @@ class RememberToken(models.Model):
         _("absolute expiry"), null=True, blank=True, editable=False
     )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # When a browser bound this series to a key on its device (dbsc.py);
+    # None for a series no key guards.
+    device_bound_at = models.DateTimeField(
+        _("bound to device"), null=True, blank=True, editable=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -123,6 +128,16 @@ class RememberToken(models.Model):
     # token was issued in; kept only with REMEMBERME_TRUST_SECOND_FACTOR.
     second_factor_device = models.CharField(
         _("second-factor device"), max_length=255, blank=True, default="", editable=False
+    )
+
+    # Device binding (dbsc.py): the public key the browser registered (DER
+    # SubjectPublicKeyInfo, 91 bytes for P-256; empty while unbound), and
+    # the digest of the one refresh challenge outstanding (empty when none).
+    device_key = models.BinaryField(
+        _("device public key"), max_length=600, blank=True, default=b"", editable=False
+    )
+    device_challenge = models.BinaryField(
+        _("device challenge digest"), max_length=32, blank=True, default=b"", editable=False
     )
 
     objects = RememberTokenManager()
@@ -195,6 +210,11 @@ class RememberToken(models.Model):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.is_expired() else "active"
+
+    @property
+    def is_device_bound(self) -> bool:
+        """Return whether a browser bound this series to a key on its device."""
+        return bool(self.device_key)
 
     def revoke(self, reason: str, *, request: HttpRequest | None = None) -> bool:
         """Revoke this token; return whether it was still unrevoked."""
