@@ -14,7 +14,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.contrib.auth import login as django_login
 from django.db import DatabaseError
 
-from . import freshness, secondfactor, sessions, signals
+from . import dbsc, freshness, secondfactor, sessions, signals
 from .conf import app_settings
 from .freshness import is_fresh, mark_fresh, was_restored
 from .models import RememberToken
@@ -85,6 +85,7 @@ def remember(request: HttpRequest) -> RememberToken | None:
     sessions.link(request.session, token.pk)
     sessions.mark_persisted(request.session, values)
     sessions.apply_session_age(request.session, policy.session_age(user))
+    dbsc.offer_registration(request, token)
     signals.token_issued.send(sender=RememberToken, request=request, user=user, token=token)
     return token
 

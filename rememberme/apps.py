@@ -17,7 +17,7 @@ class RememberMeConfig(AppConfig):
     def ready(self) -> None:
         # These use the models (directly or through django.contrib.auth's
         # views), which cannot be imported before the app registry is ready.
-        from . import freshness, lockout, notices, notifications, receivers
+        from . import dbsc, freshness, lockout, notices, notifications, receivers
 
         checks.register()
         if apps.is_installed("user_sessions"):
@@ -32,6 +32,7 @@ class RememberMeConfig(AppConfig):
         # this one brings up to date for the login at hand.
         user_logged_in.connect(freshness.record_login, dispatch_uid="rememberme.freshness")
         lockout.connect()
+        user_logged_in.connect(dbsc.forget_on_login, dispatch_uid="rememberme.dbsc")
         user_logged_out.connect(receivers.forget_on_logout, dispatch_uid="rememberme.logout")
         user_model = get_user_model()
         receivers.watch_password_rehash(user_model)

@@ -20,7 +20,7 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from . import api, expiry, notices, repair, restore, sessions, tokens
+from . import api, dbsc, expiry, notices, repair, restore, sessions, tokens
 from .state import RequestState, attach_state, find_state, read_state, sent_cookies, write_cookie
 
 __all__ = ["RememberMeMiddleware"]
@@ -114,6 +114,10 @@ class RememberMeMiddleware:
 
     def _check_live_session(self, request: HttpRequest, state: RequestState) -> None:
         session = request.session
+        if dbsc.SESSION_KEY in session and not dbsc.session_admits(request):
+            # A session of a device-bound series, without the bound cookie.
+            dbsc.refuse_session(request)
+            return
         token_id = sessions.linked_token_id(session)
         if token_id is not None:
             state.session_auth_hash = session.get(HASH_SESSION_KEY)
@@ -141,5 +145,6 @@ class RememberMeMiddleware:
             sessions.apply_session_age(session, state.session_age[0])
         api.save_persistent_values(request)
         expiry.stamp_on_save(request, response)
+        dbsc.write_headers(request, response)
         write_cookie(request, response, state)
         return response

@@ -25,11 +25,11 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils.crypto import get_random_string
 
-from . import csrf, expiry, secondfactor, sessions, signals
+from . import csrf, dbsc, expiry, secondfactor, sessions, signals
 from .models import RememberToken
 from .policy import get_policy
 from .state import RequestState
-from .tokens import Verdict, check_token
+from .tokens import Outcome, Verdict, check_token
 
 __all__ = ["key_chosen_at_save", "restore"]
 
@@ -53,7 +53,8 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         if verdict.signs_in:
             _announce(request, verdict)
         else:
-            state.delete_cookie()
+            if verdict.outcome is not Outcome.UNBOUND:
+                state.delete_cookie()
             if expiry.session_gone(request):
                 expiry.send_expired(request)
     except DatabaseError:
@@ -81,6 +82,10 @@ def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> Non
     sessions.apply_session_age(session, get_policy().session_age(token.user))
     sessions.restore_persistent_values(session, token.session_data)
     secondfactor.restore_device(request, token)
+    if token.device_key:
+        dbsc.mark_session(request, token.pk)
+    else:
+        dbsc.offer_registration(request, token)
     if verdict.new_value is not None:
         state.set_cookie(verdict.new_value, token.expires_at)
         sessions.mark_rotation(session, token.rotated_at)
