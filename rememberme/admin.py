@@ -46,6 +46,7 @@ DISPLAY_FIELDS = (
     "created_at",
     "last_used_at",
     "expires_at",
+    "device_bound_at",
     "backend",
 )
 
@@ -65,6 +66,7 @@ FILTERABLE_FIELDS = frozenset(
         "expires_at",
         "absolute_expires_at",
         "revoked_at",
+        "device_bound_at",
         "revoke_reason",
         "user_agent",
         "ip_address",
@@ -104,6 +106,10 @@ class _TokenDisplay:
             return gettext("Revoked: %(reason)s") % {"reason": token.get_revoke_reason_display()}
         return str(gettext("Expired") if state == "expired" else gettext("Active"))
 
+    @admin.display(description=_("bound to device"), boolean=True, ordering="device_bound_at")
+    def device_bound(self, token: RememberToken) -> bool:
+        return token.is_device_bound
+
 
 @admin.register(RememberToken)
 class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-arg]
@@ -115,8 +121,9 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
         "last_used_at",
         "expires_at",
         "state_display",
+        "device_bound",
     )
-    list_filter = (StateListFilter, "revoke_reason")
+    list_filter = (StateListFilter, "revoke_reason", ("device_bound_at", admin.EmptyFieldListFilter))
     list_select_related = ("user",)
     fields = DISPLAY_FIELDS
     readonly_fields = DISPLAY_FIELDS

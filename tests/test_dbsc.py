@@ -333,7 +333,17 @@ def test_grace_window_works_for_a_bound_series(bound):
 def test_devices_page_shows_bound_browsers(bound):
     with later(1):
         page = bound.client.get("/accounts/devices/")
-    assert "Bound to this device" in page.content.decode()
+    assert "bound to its device" in page.content.decode()
+
+
+def test_admin_shows_bound_browsers(bound, admin_client, user):
+    token = RememberToken.objects.get(user=user)
+    listing = admin_client.get("/admin/rememberme/remembertoken/?device_bound_at__isnull=False")
+    assert listing.status_code == 200
+    assert "bound to device" in listing.content.decode()
+    assert list(listing.context["cl"].result_list) == [token]
+    unbound = admin_client.get("/admin/rememberme/remembertoken/?device_bound_at__isnull=True")
+    assert list(unbound.context["cl"].result_list) == []
 
 
 def test_setting_off_ignores_bindings(bound):
