@@ -123,7 +123,11 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
         "state_display",
         "device_bound",
     )
-    list_filter = (StateListFilter, "revoke_reason", ("device_bound_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        StateListFilter,
+        "revoke_reason",
+        ("device_bound_at", admin.EmptyFieldListFilter),
+    )
     list_select_related = ("user",)
     fields = DISPLAY_FIELDS
     readonly_fields = DISPLAY_FIELDS

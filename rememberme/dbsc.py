@@ -187,7 +187,7 @@ def refuse_session(request: HttpRequest) -> None:
     async def auser() -> AnonymousUser:
         return anonymous
 
-    request.auser = auser  # type: ignore[attr-defined]
+    request.auser = auser
 
 
 def mark_session(request: HttpRequest, series: int) -> None:
@@ -274,7 +274,7 @@ def write_headers(request: HttpRequest, response: HttpResponseBase) -> None:
 
 
 def instructions(series: int) -> dict[str, Any]:
-    """Return the session instructions for ``series`` (draft, "JSON Session Instruction Format")."""
+    """Return the session instructions for ``series`` (draft, "JSON Session Instructions")."""
     return {
         "session_identifier": session_id(series),
         "refresh_url": reverse("rememberme:dbsc_refresh"),

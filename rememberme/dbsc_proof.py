@@ -85,9 +85,7 @@ def verify(der: bytes, algorithm: str, signing_input: bytes, signature: bytes) -
             if len(signature) != 64:
                 return False
             r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-            key.verify(
-                utils.encode_dss_signature(r, s), signing_input, ec.ECDSA(hashes.SHA256())
-            )
+            key.verify(utils.encode_dss_signature(r, s), signing_input, ec.ECDSA(hashes.SHA256()))
             return True
         if algorithm == "RS256" and isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())

@@ -91,6 +91,12 @@ class DbscBrowser:
         assert self.instructions is not None
         return str(self.instructions["session_identifier"])
 
+    @property
+    def credential(self) -> dict[str, str]:
+        assert self.instructions is not None
+        (credential,) = self.instructions["credentials"]
+        return dict(credential)
+
     def proof(self, challenge: str, *, with_key: bool, typ: str = "dbsc+jwt") -> str:
         header: dict[str, Any] = {"alg": self.key.algorithm, "typ": typ}
         if with_key:
@@ -128,7 +134,9 @@ class DbscBrowser:
         )
 
     def challenge_of(self, response: Any) -> str:
-        match = re.fullmatch(r'"([^"]*)";id="([^"]*)"', response.headers["Secure-Session-Challenge"])
+        match = re.fullmatch(
+            r'"([^"]*)";id="([^"]*)"', response.headers["Secure-Session-Challenge"]
+        )
         assert match, response.headers["Secure-Session-Challenge"]
         assert match.group(2) == self.session_id
         return match.group(1)
