@@ -254,7 +254,16 @@ def open_challenge(purpose: str, challenge: Any) -> tuple[int, str]:
 
 
 def offer_registration(request: HttpRequest, token: RememberToken) -> None:
-    """Offer the browser to bind ``token``'s series on this request's response."""
+    """
+    Record that the request's session now comes from ``token``, which no
+    key guards yet, and offer the browser to bind it on the response.
+    """
+    # A session that moves to a new series (a password change re-issues
+    # the token) must not keep waiting for the old series' bound cookie:
+    # the registration marks it again once the new series is bound.
+    session = getattr(request, "session", None)
+    if session is not None:
+        session.pop(SESSION_KEY, None)
     if enabled() and not token.device_key:
         setattr(request, _OFFER_ATTRIBUTE, token.pk)
 

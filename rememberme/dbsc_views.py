@@ -96,6 +96,10 @@ def _challenge(token: RememberToken, value: str) -> HttpResponse:
     )
     response = HttpResponse(status=403)
     response.headers["Secure-Session-Challenge"] = f'"{challenge}";id="{value}"'
+    # The draft's ordinary first answer to every refresh, not a refusal:
+    # keep it out of django.request's "Forbidden" warnings (the flag
+    # Django's own log_response() sets once it has logged a response).
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 

@@ -10,9 +10,11 @@ import datetime
 import json
 
 import pytest
+from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import include, path
 from freezegun import freeze_time
 
 pytest.importorskip("cryptography", reason="device binding needs the dbsc extra")
@@ -20,9 +22,16 @@ pytest.importorskip("cryptography", reason="device binding needs the dbsc extra"
 from rememberme import dbsc, signals
 from rememberme.models import RememberToken
 from tests.dbsc_client import DbscBrowser, jws, parse_registration
-from tests.helpers import close_browser, login, receiving, token_cookie, whoami
+from tests import views
+from tests.helpers import PASSWORD, close_browser, login, receiving, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
+
+urlpatterns = [
+    path("accounts/", include("rememberme.urls")),
+    path("password/", auth_views.PasswordChangeView.as_view(success_url="/whoami/")),
+    path("whoami/", views.whoami),
+]
 
 T0 = datetime.datetime(2026, 3, 1, 12, 0, 0)
 BOUND = "rememberme_device"
@@ -348,6 +357,46 @@ def test_grace_window_works_for_a_bound_series(bound):
         assert [whoami(tab)["user"] for tab in tabs] == ["alice", "alice"]
 
 
+@pytest.mark.urls(__name__)
+def test_password_change_keeps_the_bound_browser_signed_in_and_binds_it_afresh(bound, user):
+    with later(1):
+        response = bound.client.post(
+            "/password/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "n3w pa55word!",
+                "new_password2": "n3w pa55word!",
+            },
+        )
+        assert response.status_code == 302
+        # A new series, offered binding; the session is not left waiting
+        # for the bound cookie of the series the change revoked.
+        assert bound.register(response).status_code == 200
+        assert whoami(bound.client)["user"] == "alice"
+    close_browser(bound.client)
+    with later(20):
+        bound.refresh()
+        assert whoami(bound.client)["user"] == "alice"
+
+
+@pytest.mark.urls(__name__)
+def test_password_change_in_a_browser_that_does_not_bind_again_keeps_it_signed_in(bound):
+    with later(1):
+        response = bound.client.post(
+            "/password/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "n3w pa55word!",
+                "new_password2": "n3w pa55word!",
+            },
+        )
+        assert response.status_code == 302
+    with later(15):
+        # The old series' bound cookie has expired, and the new series is
+        # not bound: the session belongs to the new series now.
+        assert whoami(bound.client)["user"] == "alice"
+
+
 def test_devices_page_shows_bound_browsers(bound):
     with later(1):
         page = bound.client.get("/accounts/devices/")
@@ -381,3 +430,54 @@ def test_bound_cookie_value_is_signed(bound):
     with later(1):
         assert whoami(tampered)["user"] is None
     assert dbsc.bound_cookie_name() == BOUND
+
+
+# System checks ---------------------------------------------------------------
+
+
+def _check_ids():
+    from rememberme.checks import check_device_binding
+
+    return [error.id for error in check_device_binding()]
+
+
+def test_checks_are_silent_when_binding_is_set_up(settings):
+    settings.REMEMBERME_COOKIE_SECURE = True
+    assert _check_ids() == []
+    settings.REMEMBERME_DEVICE_BINDING = False
+    settings.REMEMBERME_COOKIE_SECURE = False
+    assert _check_ids() == []
+
+
+def test_check_reports_the_missing_library(settings, monkeypatch):
+    from rememberme import dbsc_proof
+
+    settings.REMEMBERME_COOKIE_SECURE = True
+    monkeypatch.setattr(dbsc_proof, "available", lambda: False)
+    assert _check_ids() == ["rememberme.E020"]
+    # Registered: manage.py check reports it.
+    from django.core.checks import run_checks
+
+    assert "rememberme.E020" in [error.id for error in run_checks()]
+
+
+def test_check_reports_unmounted_endpoints(settings):
+    settings.REMEMBERME_COOKIE_SECURE = True
+    settings.ROOT_URLCONF = "tests.test_urls"  # rememberme.urls not included
+    assert _check_ids() == ["rememberme.E021"]
+
+
+def test_check_warns_of_an_insecure_cookie_outside_debug(settings):
+    settings.REMEMBERME_COOKIE_SECURE = False
+    assert _check_ids() == ["rememberme.W006"]
+    settings.DEBUG = True
+    assert _check_ids() == []
+
+
+def test_the_challenge_answer_is_not_logged_as_forbidden(bound, caplog):
+    with later(11), caplog.at_level("WARNING", logger="django.request"):
+        first = bound.client.post(
+            "/accounts/device/refresh/", HTTP_SEC_SECURE_SESSION_ID=bound.session_id
+        )
+    assert first.status_code == 403
+    assert not [r for r in caplog.records if r.name == "django.request"]
