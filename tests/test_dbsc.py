@@ -21,8 +21,8 @@ pytest.importorskip("cryptography", reason="device binding needs the dbsc extra"
 
 from rememberme import dbsc, signals
 from rememberme.models import RememberToken
-from tests.dbsc_client import DbscBrowser, jws, parse_registration
 from tests import views
+from tests.dbsc_client import DbscBrowser, jws, parse_registration
 from tests.helpers import PASSWORD, close_browser, login, receiving, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
