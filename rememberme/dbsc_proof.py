@@ -117,7 +117,8 @@ def _b64decode(segment: str) -> bytes:
 def _json_part(segment: str) -> dict[str, Any]:
     try:
         value = json.loads(_b64decode(segment))
-    except (UnicodeDecodeError, ValueError) as exc:
+    # RecursionError: a few kilobytes of "[" nest deeper than the parser goes.
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidProof("The proof is not JSON.") from exc
     if not isinstance(value, dict):
         raise InvalidProof("The proof is not a JSON object.")

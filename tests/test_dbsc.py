@@ -481,3 +481,16 @@ def test_the_challenge_answer_is_not_logged_as_forbidden(bound, caplog):
         )
     assert first.status_code == 403
     assert not [r for r in caplog.records if r.name == "django.request"]
+
+
+@pytest.mark.parametrize("url", ["/accounts/device/register/", "/accounts/device/refresh/"])
+def test_deeply_nested_proof_gets_no_500(bound, url):
+    from tests.dbsc_client import b64
+
+    nested = b64(b"[" * 5000)  # under the length limit, past the parser's recursion limit
+    answer = bound.client.post(
+        url,
+        HTTP_SEC_SECURE_SESSION_ID=bound.session_id,
+        HTTP_SECURE_SESSION_RESPONSE=f"{nested}.e30.AAAA",
+    )
+    assert answer.status_code < 500
