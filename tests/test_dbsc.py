@@ -16,6 +16,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 from freezegun import freeze_time
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 pytest.importorskip("cryptography", reason="device binding needs the dbsc extra")
 
@@ -494,3 +497,26 @@ def test_deeply_nested_proof_gets_no_500(bound, url):
         HTTP_SECURE_SESSION_RESPONSE=f"{nested}.e30.AAAA",
     )
     assert answer.status_code < 500
+
+
+_header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=300)
+
+
+@given(session_id=_header_text, proof=_header_text, cookie=_header_text)
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_header_or_bound_cookie_gives_no_5xx_and_no_sign_in(bound, session_id, proof, cookie):
+    # While the series is live and bound: a token cookie with any bound
+    # cookie and any proof gets nothing.
+    copy = Client()
+    copy.cookies["rememberme"] = bound.client.cookies["rememberme"].value
+    copy.cookies[BOUND] = cookie
+    with later(1):
+        for url in ("/accounts/device/register/", "/accounts/device/refresh/"):
+            answer = copy.post(
+                url, HTTP_SEC_SECURE_SESSION_ID=session_id, HTTP_SECURE_SESSION_RESPONSE=proof
+            )
+            assert answer.status_code in (200, 400, 403)
+            assert BOUND not in answer.cookies
+        assert whoami(copy)["user"] is None
