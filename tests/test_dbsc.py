@@ -520,3 +520,22 @@ def test_any_header_or_bound_cookie_gives_no_5xx_and_no_sign_in(bound, session_i
             assert answer.status_code in (200, 400, 403)
             assert BOUND not in answer.cookies
         assert whoami(copy)["user"] is None
+
+
+def test_bound_cookie_follows_secret_key_rotation(bound, settings):
+    old = settings.SECRET_KEY
+    close_browser(bound.client)
+    settings.SECRET_KEY = "a-new-secret-key-for-the-rotation-test-0123456789"
+    settings.SECRET_KEY_FALLBACKS = [old]
+    with later(1):
+        # Made under the previous key, still in the fallbacks: accepted.
+        assert whoami(bound.client)["user"] == "alice"
+    close_browser(bound.client)
+    series, expires, _ = bound.client.cookies[BOUND].value.split(".")
+    payload = f"{series}.{expires}"
+    bound.client.cookies[BOUND] = f"{payload}.{dbsc._cookie_mac('some other key', payload)}"
+    with later(2):
+        # Made under a key that is neither: worth nothing.
+        assert whoami(bound.client)["user"] is None
+        bound.client.cookies[BOUND] = f"{payload}.{dbsc._cookie_mac(settings.SECRET_KEY, payload)}"
+        assert whoami(bound.client)["user"] == "alice"
