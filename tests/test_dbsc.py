@@ -539,3 +539,27 @@ def test_bound_cookie_follows_secret_key_rotation(bound, settings):
         assert whoami(bound.client)["user"] is None
         bound.client.cookies[BOUND] = f"{payload}.{dbsc._cookie_mac(settings.SECRET_KEY, payload)}"
         assert whoami(bound.client)["user"] == "alice"
+
+
+def test_async_path_enforces_binding(bound):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    async def run():
+        cookies = {name: bound.client.cookies[name].value for name in ("rememberme", BOUND)}
+        # A copied session cookie alone, then the token cookie alone, then both
+        # with the bound cookie (a restore), through the middleware's async path.
+        copy = AsyncClient()
+        copy.cookies["sessionid"] = bound.client.cookies["sessionid"].value
+        alone = (await copy.get("/whoami/")).json()["user"]
+        token_only = AsyncClient()
+        token_only.cookies["rememberme"] = cookies["rememberme"]
+        unbound = (await token_only.get("/whoami/")).json()["user"]
+        owner = AsyncClient()
+        for name, value in cookies.items():
+            owner.cookies[name] = value
+        restored = (await owner.get("/whoami/")).json()["user"]
+        return alone, unbound, restored
+
+    with later(1):
+        assert async_to_sync(run)() == (None, None, "alice")
