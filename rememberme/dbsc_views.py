@@ -21,7 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from . import dbsc, dbsc_proof, sessions
+from .crypto import selector_digest
 from .models import RememberToken
+from .state import find_state
 
 __all__ = ["refresh", "register"]
 
@@ -55,16 +57,34 @@ def register(request: HttpRequest) -> HttpResponse:
     except dbsc.InvalidProof as exc:
         logger.info("Device binding registration refused: %s", exc)
         return HttpResponse(status=400)
+    # Only the browser that holds the series' token cookie binds it (the
+    # registration request carries the site's cookies): a challenge seen
+    # elsewhere cannot bind someone else's series to another key.
+    state = find_state(request)
+    cookie = state.cookie if state is not None else None
+    if cookie is None:
+        logger.info("Device binding registration refused: no token cookie.")
+        return HttpResponse(status=400)
     now = timezone.now()
     # Binding is once per series: the condition on an empty key is what
     # makes the registration challenge single use, on any app server.
     bound = (
         RememberToken.objects.for_write()
-        .filter(pk=series, device_key=b"", revoked_at__isnull=True, expires_at__gt=now)
+        .filter(
+            pk=series,
+            selector_digest=selector_digest(cookie.selector),
+            device_key=b"",
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        )
         .update(device_key=key, device_bound_at=now)
     )
     if not bound:
-        logger.info("Device binding registration refused: series %s is gone or bound.", series)
+        logger.info(
+            "Device binding registration refused: series %s is gone, bound, or not this "
+            "browser's.",
+            series,
+        )
         return HttpResponse(status=400)
     session = getattr(request, "session", None)
     if (

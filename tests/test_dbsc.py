@@ -563,3 +563,21 @@ def test_async_path_enforces_binding(bound):
 
     with later(1):
         assert async_to_sync(run)() == (None, None, "alice")
+
+
+def test_registration_needs_the_series_token_cookie(user, django_user_model):
+    browser = DbscBrowser()
+    params, proof = _registration(browser, user)
+    stranger = Client()
+    # No token cookie at all: refused.
+    answer = stranger.post(params["path"], HTTP_SECURE_SESSION_RESPONSE=proof)
+    assert answer.status_code == 400
+    # The token cookie of another series (another user's): refused.
+    django_user_model.objects.create_user("bob", password=PASSWORD)
+    login(stranger, "bob")
+    answer = stranger.post(params["path"], HTTP_SECURE_SESSION_RESPONSE=proof)
+    assert answer.status_code == 400
+    assert not RememberToken.objects.get(user=user).is_device_bound
+    # The browser that holds it: bound.
+    answer = browser.client.post(params["path"], HTTP_SECURE_SESSION_RESPONSE=proof)
+    assert answer.status_code == 200
