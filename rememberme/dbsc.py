@@ -27,6 +27,15 @@ What is checked where, and what it costs:
   key requires the series to have none. A refresh challenge's nonce is
   kept hashed on the row and consumed by a conditional UPDATE, so each is
   accepted once, on whichever app server. Nothing lives in process memory.
+
+Of the draft, these are followed: the registration header (an inner list
+of algorithms with ``path`` and ``challenge``), the proof's ``typ``,
+``alg``, ``jwk`` and ``jti``, the 403 with ``Secure-Session-Challenge`` and
+its ``id``, ``Sec-Secure-Session-Id``, the session instructions (origin
+scope, one cookie credential) and ``{"continue": false}``. Not used: the
+``authorization`` parameter, ``include_site`` and scope rules,
+``allowed_refresh_initiators``, challenges sent ahead of a refresh, and
+federated sessions (``provider_*``); ``alg: none`` is refused.
 """
 
 from __future__ import annotations
@@ -37,63 +46,45 @@ import functools
 import hashlib
 import hmac
 import logging
-import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
-from django.core import signing
-from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 
 from .conf import app_settings
+from .dbsc_proof import ALGORITHMS, new_challenge, session_id
 
 if TYPE_CHECKING:
     from .models import RememberToken
 
 __all__ = [
-    "ALGORITHMS",
     "BOUND_COOKIE_AGE",
-    "CHALLENGE_AGE",
     "SESSION_KEY",
-    "InvalidProof",
     "admits",
     "bound_cookie_name",
     "cookie_attributes",
     "enabled",
     "instructions",
-    "new_challenge",
     "offer_registration",
-    "open_challenge",
-    "session_id",
     "set_bound_cookie",
     "write_headers",
 ]
 
 logger = logging.getLogger("rememberme")
 
-#: The signature algorithms offered, in the order of preference (the draft
-#: requires ES256 or RS256; Chromium picks the first its key store supports).
-ALGORITHMS = ("ES256", "RS256")
 #: How long a bound cookie lives: how long a copy of it is worth anything,
 #: and how often a bound browser signs a challenge (ten minutes, as the
 #: draft's explainer suggests; a refresh is one round trip and one signature).
 BOUND_COOKIE_AGE = datetime.timedelta(minutes=10)
-#: How long a challenge may be answered: the browser answers at once.
-CHALLENGE_AGE = datetime.timedelta(minutes=2)
 #: The session key of a live session made from a bound series: the series' key.
 SESSION_KEY = "_rememberme_bound"
 
 _OFFER_ATTRIBUTE = "_rememberme_dbsc_offer"
 _COOKIE_SALT = "rememberme.dbsc.cookie"
-_SESSION_SALT = "rememberme.dbsc.session"
-
-
-class InvalidProof(SuspiciousOperation):
-    """A ``Secure-Session-Response`` that proves nothing (malformed, stale, forged)."""
 
 
 def enabled() -> bool:
@@ -232,46 +223,6 @@ def forget_on_login(sender: Any, request: HttpRequest | None = None, **kwargs: A
     state = find_state(request) if request is not None else None
     if session is not None and not (state is not None and state.restored):
         session.pop(SESSION_KEY, None)
-
-
-# Identifiers and challenges -------------------------------------------
-
-
-def session_id(series: int) -> str:
-    return signing.Signer(salt=_SESSION_SALT).sign(str(series))
-
-
-def open_session_id(value: str) -> int | None:
-    try:
-        return int(signing.Signer(salt=_SESSION_SALT).unsign(value))
-    except (signing.BadSignature, ValueError):
-        return None
-
-
-def nonce_digest(nonce: str) -> bytes:
-    return hashlib.sha256(nonce.encode()).digest()[:16]
-
-
-def new_challenge(purpose: str, series: int) -> tuple[str, str]:
-    """Return a challenge for ``purpose`` and ``series``, and its nonce."""
-    nonce = secrets.token_urlsafe(16)
-    expires = _now() + int(CHALLENGE_AGE.total_seconds())
-    challenge = signing.Signer(salt=f"rememberme.dbsc.{purpose}").sign(
-        f"{series}.{nonce}.{expires}"
-    )
-    return challenge, nonce
-
-
-def open_challenge(purpose: str, challenge: Any) -> tuple[int, str]:
-    """Return the series and nonce of an unexpired ``challenge``; raise :exc:`InvalidProof`."""
-    try:
-        signer = signing.Signer(salt=f"rememberme.dbsc.{purpose}")
-        series, nonce, expires = signer.unsign(str(challenge)).split(".")
-        if _now() < int(expires):
-            return int(series), nonce
-    except (signing.BadSignature, ValueError) as exc:
-        raise InvalidProof("The challenge is not one of ours.") from exc
-    raise InvalidProof("The challenge has expired.")
 
 
 # Registration offer ------------------------------------------------------

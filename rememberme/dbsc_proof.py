@@ -1,6 +1,7 @@
 """
-The proofs of device binding: reading a ``dbsc+jwt`` and the key it
-registers, checking its signature. The one module that needs
+The proofs of device binding: the challenges and session identifiers
+handed to the browser, reading a ``dbsc+jwt`` and the key it registers,
+checking its signature. The one module that needs
 ``cryptography`` (the ``dbsc`` extra, imported only when a proof is
 checked); the system checks report it missing when device binding is on.
 """
@@ -9,16 +10,91 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
+import hashlib
 import importlib.util
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.core import signing
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
+from django.utils import timezone
 
-from .dbsc import ALGORITHMS, InvalidProof
+__all__ = [
+    "ALGORITHMS",
+    "CHALLENGE_AGE",
+    "InvalidProof",
+    "Proof",
+    "available",
+    "header_value",
+    "key_from_jwk",
+    "new_challenge",
+    "nonce_digest",
+    "open_challenge",
+    "open_session_id",
+    "read_proof",
+    "session_id",
+    "verify",
+]
 
-__all__ = ["Proof", "available", "header_value", "key_from_jwk", "read_proof", "verify"]
+#: The signature algorithms offered, in the order of preference (the draft
+#: requires ES256 or RS256; Chromium picks the first its key store supports).
+ALGORITHMS = ("ES256", "RS256")
+#: How long a challenge may be answered: the browser answers at once.
+CHALLENGE_AGE = datetime.timedelta(minutes=2)
+_SESSION_SALT = "rememberme.dbsc.session"
+
+
+class InvalidProof(SuspiciousOperation):
+    """A ``Secure-Session-Response`` that proves nothing (malformed, stale, forged)."""
+
+
+def _now() -> int:
+    return int(timezone.now().timestamp())
+
+
+# Identifiers and challenges -------------------------------------------
+
+
+def session_id(series: int) -> str:
+    return signing.Signer(salt=_SESSION_SALT).sign(str(series))
+
+
+def open_session_id(value: str) -> int | None:
+    try:
+        return int(signing.Signer(salt=_SESSION_SALT).unsign(value))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def nonce_digest(nonce: str) -> bytes:
+    return hashlib.sha256(nonce.encode()).digest()[:16]
+
+
+def new_challenge(purpose: str, series: int) -> tuple[str, str]:
+    """Return a challenge for ``purpose`` and ``series``, and its nonce."""
+    nonce = secrets.token_urlsafe(16)
+    expires = _now() + int(CHALLENGE_AGE.total_seconds())
+    challenge = signing.Signer(salt=f"rememberme.dbsc.{purpose}").sign(
+        f"{series}.{nonce}.{expires}"
+    )
+    return challenge, nonce
+
+
+def open_challenge(purpose: str, challenge: Any) -> tuple[int, str]:
+    """Return the series and nonce of an unexpired ``challenge``; raise :exc:`InvalidProof`."""
+    try:
+        signer = signing.Signer(salt=f"rememberme.dbsc.{purpose}")
+        series, nonce, expires = signer.unsign(str(challenge)).split(".")
+        if _now() < int(expires):
+            return int(series), nonce
+    except (signing.BadSignature, ValueError) as exc:
+        raise InvalidProof("The challenge is not one of ours.") from exc
+    raise InvalidProof("The challenge has expired.")
+
 
 #: RSA moduli shorter than this are refused (NIST SP 800-131A).
 MIN_RSA_BITS = 2048

@@ -50,11 +50,11 @@ def register(request: HttpRequest) -> HttpResponse:
         raise Http404
     try:
         proof = _proof(request)
-        series, _ = dbsc.open_challenge("registration", proof.challenge)
+        series, _ = dbsc_proof.open_challenge("registration", proof.challenge)
         key = dbsc_proof.key_from_jwk(proof.jwk, proof.algorithm)
         if not dbsc_proof.verify(key, proof.algorithm, proof.signing_input, proof.signature):
-            raise dbsc.InvalidProof("The registration proof's signature does not verify.")
-    except dbsc.InvalidProof as exc:
+            raise dbsc_proof.InvalidProof("The registration proof's signature does not verify.")
+    except dbsc_proof.InvalidProof as exc:
         logger.info("Device binding registration refused: %s", exc)
         return HttpResponse(status=400)
     # Only the browser that holds the series' token cookie binds it (the
@@ -109,10 +109,10 @@ def _end(value: str | None) -> JsonResponse:
 
 
 def _challenge(token: RememberToken, value: str) -> HttpResponse:
-    challenge, nonce = dbsc.new_challenge("refresh", token.pk)
+    challenge, nonce = dbsc_proof.new_challenge("refresh", token.pk)
     # One outstanding challenge per series: a new one replaces it.
     RememberToken.objects.for_write().filter(pk=token.pk).update(
-        device_challenge=dbsc.nonce_digest(nonce)
+        device_challenge=dbsc_proof.nonce_digest(nonce)
     )
     response = HttpResponse(status=403)
     response.headers["Secure-Session-Challenge"] = f'"{challenge}";id="{value}"'
@@ -138,7 +138,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
     if not dbsc.enabled():
         raise Http404
     value = dbsc_proof.header_value(request, SESSION_ID_HEADER)
-    series = dbsc.open_session_id(value or "")
+    series = dbsc_proof.open_session_id(value or "")
     token = None
     if series is not None:
         token = RememberToken.objects.for_write().filter(pk=series).first()
@@ -156,8 +156,8 @@ def refresh(request: HttpRequest) -> HttpResponse:
         return _challenge(token, value)
     try:
         proof = _proof(request)
-        challenged, nonce = dbsc.open_challenge("refresh", proof.challenge)
-    except dbsc.InvalidProof as exc:
+        challenged, nonce = dbsc_proof.open_challenge("refresh", proof.challenge)
+    except dbsc_proof.InvalidProof as exc:
         logger.info("Device binding refresh challenged again: %s", exc)
         return _challenge(token, value)
     if challenged != token.pk or not dbsc_proof.verify(
@@ -169,7 +169,9 @@ def refresh(request: HttpRequest) -> HttpResponse:
     # consumes it.
     consumed = (
         RememberToken.objects.for_write()
-        .filter(pk=token.pk, device_challenge=dbsc.nonce_digest(nonce), revoked_at__isnull=True)
+        .filter(
+            pk=token.pk, device_challenge=dbsc_proof.nonce_digest(nonce), revoked_at__isnull=True
+        )
         .update(device_challenge=b"")
     )
     if not consumed:
