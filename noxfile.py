@@ -73,14 +73,14 @@ def pytest(session: nox.Session, *args: str, env: dict[str, str] | None = None) 
 @nox.session(python=None)
 def tests(session: nox.Session) -> None:
     """Run the test suite on SQLite, on the Python that runs nox (the README's command)."""
-    install(session, "test", "postgres")
+    install(session, "test", "postgres", "dbsc")
     pytest(session)
 
 
 @nox.session(python=None)
 def postgres(session: nox.Session) -> None:
     """Run the test suite on PostgreSQL, with the cache session engine on Redis."""
-    install(session, "test", "postgres")
+    install(session, "test", "postgres", "dbsc")
     env = {
         "REMEMBERME_TEST_POSTGRES": "1",
         "REMEMBERME_TEST_REDIS": os.environ.get(
@@ -166,7 +166,7 @@ def integrations(session: nox.Session) -> None:
 @nox.session(python=None)
 def browser(session: nox.Session) -> None:
     """Run the real-browser tests (Playwright driving Debian's Chromium)."""
-    install(session, "test", "browser")
+    install(session, "test", "browser", "dbsc")
     pytest(session, "-m", "browser", "tests/browser")
 
 
@@ -181,7 +181,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=None)
 def types(session: nox.Session) -> None:
     """Type-check the package (strict) and the tests with mypy."""
-    install(session, "test", "lint")
+    install(session, "test", "lint", "dbsc")
     session.run("mypy", "rememberme", "tests")
 
 
@@ -222,7 +222,7 @@ def messages(session: nox.Session) -> None:
 @nox.session(python=None)
 def bench(session: nox.Session) -> None:
     """Run the benchmark (``--quick`` for CI); see docs/performance.rst."""
-    install(session, "test", "postgres")
+    install(session, "test", "postgres", "dbsc")
     session.run("python", "-m", "bench", *session.posargs)
 
 

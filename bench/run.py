@@ -187,6 +187,7 @@ def checks(result: dict[str, Any]) -> list[Check]:
             False,
         )
     )
+    found += dbsc_checks(result["web"])
     for vendor, data in result["data"].items():
         for rows, scale in data["scale"].items():
             found.append(
@@ -275,6 +276,70 @@ def _spread(summary: dict[str, Any], digits: int = 1) -> str:
     return f"{summary['p5']:.{digits}f}-{summary['p95']:.{digits}f}"
 
 
+def dbsc_checks(web: dict[str, Any]) -> list[Check]:
+    """The device-binding bounds: no query on a live bound request, none added to a restore."""
+    figures = web.get("dbsc")
+    if not figures:
+        return []
+    live, restore = figures["live"], figures["restore"]["bound"]
+    unbound = figures["restore"]["unbound"]["queries"]
+    verify = figures["es256_verify_ms"]["median"]
+    return [
+        Check(
+            f"{live['label']}: added queries",
+            str(live["added_queries"]),
+            "0",
+            live["added_queries"] == 0,
+            True,
+        ),
+        Check(
+            f"{live['label']}: throughput ratio",
+            f"{live['ratio']:.3f}",
+            f">= {RATIO_GOAL}",
+            live["ratio"] >= RATIO_GOAL,
+            False,
+        ),
+        Check(
+            "restore of a device-bound series: queries",
+            str(restore["queries"]),
+            f"= unbound ({unbound})",
+            restore["queries"] == unbound,
+            True,
+        ),
+        Check(
+            "device binding: ES256 verify, one core",
+            f"{verify:.3f} ms",
+            "< 1 ms",
+            verify < 1.0,
+            False,
+        ),
+    ]
+
+
+def dbsc_lines(web: dict[str, Any]) -> list[str]:
+    figures = web.get("dbsc")
+    if not figures:
+        return ["", "Device binding: not measured (the dbsc extra is not installed)."]
+    live, refresh = figures["live"], figures["refresh"]
+    restore, unbound = figures["restore"]["bound"], figures["restore"]["unbound"]
+    verify = figures["es256_verify_ms"]
+    return [
+        "",
+        "Device binding (REMEMBERME_DEVICE_BINDING = True, a P-256 key):",
+        f"  {live['label']}: queries {live['queries_baseline']} > {live['queries']}, "
+        f"A {live['a_us']['median']:.1f} us, B {live['b_us']['median']:.1f} us, "
+        f"ratio {live['ratio']:.3f} ({_spread(live['ratio_blocks'], 3)})",
+        f"  restore of a bound series (bound cookie checked): {restore['total_ms']['median']:.2f}"
+        f" ms, {restore['queries']} queries; of an unbound one, made and restored alongside: "
+        f"{unbound['total_ms']['median']:.2f} ms, {unbound['queries']} queries",
+        f"  refresh before it (403 + challenge, then the signed answer): "
+        f"{refresh['total_ms']['median']:.2f} ms for {refresh['requests']} requests, "
+        f"{refresh['queries']} queries",
+        f"  ES256 verify pinned to one core: {verify['median']:.3f} ms "
+        f"(p95 {verify['p95']:.3f}, n={verify['n']})",
+    ]
+
+
 def table(result: dict[str, Any], found: list[Check]) -> str:
     meta = result["meta"]
     web = result["web"]
@@ -352,6 +417,7 @@ def table(result: dict[str, Any], found: list[Check]) -> str:
         f"{reval['added_per_request']:.3f} per request "
         f"(interval 0: {every['added_per_request']:.2f} per request).",
     ]
+    lines += dbsc_lines(web)
     if result["data"]:
         lines += ["", "Scale: restore latency (median ms, lookup median ms) by token rows:"]
         for vendor, data in result["data"].items():

@@ -202,6 +202,14 @@ def main() -> None:
             plain, full, datetime.timedelta(minutes=10), step
         )
 
+    try:
+        from bench.dbsc import dbsc_figures
+    except ImportError:  # no cryptography: the dbsc extra is not installed
+        print("device binding: skipped (pip install django-rememberme[dbsc])", flush=True)
+    else:
+        print("device binding", flush=True)
+        result["dbsc"] = dbsc_figures(plain, full, pairs, blocks, restores)
+
     with open(args.out, "w") as handle:
         json.dump(result, handle, indent=2)
 

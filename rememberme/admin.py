@@ -50,6 +50,7 @@ DISPLAY_FIELDS = (
     "created_at",
     "last_used_at",
     "expires_at",
+    "device_bound_at",
     "backend",
 )
 
@@ -69,6 +70,7 @@ FILTERABLE_FIELDS = frozenset(
         "expires_at",
         "absolute_expires_at",
         "revoked_at",
+        "device_bound_at",
         "revoke_reason",
         "user_agent",
         "ip_address",
@@ -103,10 +105,15 @@ class _TokenDisplay:
 
     @admin.display(description=_("state"))
     def state_display(self, token: RememberToken) -> str:
+        # One column for the state and the binding: six columns fit 1280 px.
         state = token.state
         if state == "revoked":
             return gettext("Revoked: %(reason)s") % {"reason": token.get_revoke_reason_display()}
-        return str(gettext("Expired") if state == "expired" else gettext("Active"))
+        if state == "expired":
+            return gettext("Expired")
+        return (
+            gettext("Active, bound to its device") if token.is_device_bound else gettext("Active")
+        )
 
 
 @admin.register(RememberToken)
@@ -121,7 +128,11 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
         "expires",
         "state_display",
     )
-    list_filter = (StateListFilter, "revoke_reason")
+    list_filter = (
+        StateListFilter,
+        "revoke_reason",
+        ("device_bound_at", admin.EmptyFieldListFilter),
+    )
     list_select_related = ("user",)
     fields = DISPLAY_FIELDS
     readonly_fields = DISPLAY_FIELDS

@@ -18,7 +18,7 @@ class RememberMeConfig(AppConfig):
     def ready(self) -> None:
         # These use the models (directly or through django.contrib.auth's
         # views), which cannot be imported before the app registry is ready.
-        from .internal import freshness, lockout, notices, notifications, receivers
+        from .internal import dbsc, freshness, lockout, notices, notifications, receivers
 
         checks.register()
         if apps.is_installed("user_sessions"):
@@ -35,6 +35,7 @@ class RememberMeConfig(AppConfig):
             freshness.record_login, dispatch_uid="rememberme.internal.freshness"
         )
         lockout.connect()
+        user_logged_in.connect(dbsc.forget_on_login, dispatch_uid="rememberme.internal.dbsc")
         user_logged_out.connect(receivers.forget_on_logout, dispatch_uid="rememberme.logout")
         got_request_exception.connect(
             receivers.report_failed_rotation, dispatch_uid="rememberme.failed_rotation"

@@ -25,6 +25,7 @@ from .internal.settings_checks import check_settings
 __all__ = [
     "check_cookie",
     "check_deployment",
+    "check_device_binding",
     "check_installation",
     "check_login_url",
     "check_second_factor",
@@ -46,6 +47,7 @@ def register() -> None:
     checks.register(check_second_factor, checks.Tags.security, checks.Tags.urls)
     checks.register(check_login_url, checks.Tags.urls)
     checks.register(check_deployment, checks.Tags.security, deploy=True)
+    checks.register(check_device_binding, checks.Tags.security, checks.Tags.urls)
 
 
 def _middleware_index(path: str) -> int | None:
@@ -233,3 +235,44 @@ def check_deployment(app_configs: Sequence[Any] | None = None, **kwargs: Any) ->
             id="rememberme.W003",
         )
     ]
+
+
+def check_device_binding(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[Any]:
+    """Check what ``REMEMBERME_DEVICE_BINDING`` needs: the library, the endpoints, HTTPS."""
+    if not app_settings.DEVICE_BINDING:
+        return []
+    from .internal import dbsc_proof
+
+    errors: list[Any] = []
+    if not dbsc_proof.available():
+        errors.append(
+            checks.Error(
+                "REMEMBERME_DEVICE_BINDING is True, but the 'cryptography' package that "
+                "checks the devices' signatures is not installed.",
+                hint="Install django-rememberme[dbsc] (or cryptography).",
+                id="rememberme.E020",
+            )
+        )
+    try:
+        reverse("rememberme:dbsc_registration")
+        reverse("rememberme:dbsc_refresh")
+    except (NoReverseMatch, ImportError, ImproperlyConfigured):
+        errors.append(
+            checks.Error(
+                "REMEMBERME_DEVICE_BINDING is True, but the device-binding endpoints "
+                "'rememberme:dbsc_registration' and 'rememberme:dbsc_refresh' are not mounted.",
+                hint='Include rememberme.urls: path("accounts/", include("rememberme.urls")).',
+                id="rememberme.E021",
+            )
+        )
+    if not settings.DEBUG and not app_settings.COOKIE_SECURE:
+        errors.append(
+            checks.Warning(
+                "REMEMBERME_DEVICE_BINDING is True, but the remember-me cookie is not "
+                "Secure: browsers bind sessions only over HTTPS (or on localhost).",
+                hint="Serve the site over HTTPS and set SESSION_COOKIE_SECURE = True (or "
+                "REMEMBERME_COOKIE_SECURE = True).",
+                id="rememberme.W006",
+            )
+        )
+    return errors

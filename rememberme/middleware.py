@@ -20,7 +20,18 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from .internal import api, expiry, notices, repair, restore, resubmit, sessions, signout, tokens
+from .internal import (
+    api,
+    dbsc,
+    expiry,
+    notices,
+    repair,
+    restore,
+    resubmit,
+    sessions,
+    signout,
+    tokens,
+)
 from .internal.passive import is_passive_view
 from .internal.state import (
     RequestState,
@@ -139,6 +150,10 @@ class RememberMeMiddleware:
 
     def _check_live_session(self, request: HttpRequest, state: RequestState) -> None:
         session = request.session
+        if dbsc.SESSION_KEY in session and not dbsc.session_admits(request):
+            # A session of a device-bound series, without the bound cookie.
+            dbsc.refuse_session(request)
+            return
         token_id = sessions.linked_token_id(session)
         if token_id is not None:
             state.session_auth_hash = session.get(HASH_SESSION_KEY)
@@ -178,5 +193,6 @@ class RememberMeMiddleware:
         api.save_persistent_values(request)
         api.follow_session_key(request, state)
         expiry.stamp_on_save(request, response)
+        dbsc.write_headers(request, response)
         write_cookie(request, response, state)
         return response

@@ -71,6 +71,11 @@ class RememberToken(models.Model):
         _("absolute expiry"), null=True, blank=True, editable=False
     )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # When a browser bound this series to a key on its device (dbsc.py);
+    # None for a series no key guards.
+    device_bound_at = models.DateTimeField(
+        _("bound to device"), null=True, blank=True, editable=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -136,6 +141,15 @@ class RememberToken(models.Model):
         blank=True,
         default=b"",
         editable=False,
+    )
+    # Device binding (dbsc.py): the public key the browser registered (DER
+    # SubjectPublicKeyInfo, 91 bytes for P-256; empty while unbound), and
+    # the digest of the one refresh challenge outstanding (empty when none).
+    device_key = models.BinaryField(
+        _("device public key"), max_length=600, blank=True, default=b"", editable=False
+    )
+    device_challenge = models.BinaryField(
+        _("device challenge digest"), max_length=32, blank=True, default=b"", editable=False
     )
 
     objects = RememberTokenManager()
@@ -215,6 +229,11 @@ class RememberToken(models.Model):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.is_expired() else "active"
+
+    @property
+    def is_device_bound(self) -> bool:
+        """Return whether a browser bound this series to a key on its device."""
+        return bool(self.device_key)
 
     def revoke(self, reason: str, *, request: HttpRequest | None = None) -> bool:
         """Revoke this token; return whether it was still unrevoked."""

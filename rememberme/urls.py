@@ -5,7 +5,7 @@ from typing import Any
 from django.urls import URLPattern, path
 
 from . import status, views
-from .internal import devices
+from .internal import dbsc_views, devices
 from .internal.conf import app_settings
 
 app_name = "rememberme"
@@ -17,6 +17,9 @@ def _urlpatterns() -> list[URLPattern]:
         path("logout/", views.LogoutView.as_view(), name="logout"),
         path("devices/", devices.DevicesView.as_view(), name="devices"),
         path("status/", status.status, name="status"),
+        # Device binding (REMEMBERME_DEVICE_BINDING); 404 while it is off.
+        path("device/register/", dbsc_views.register, name="dbsc_registration"),
+        path("device/refresh/", dbsc_views.refresh, name="dbsc_refresh"),
     ]
     if app_settings.LOGIN_VIEW:
         patterns.insert(0, path("login/", views.LoginView.as_view(), name="login"))

@@ -107,7 +107,7 @@ def test_columns_are_ordered_by_alignment_in_the_model_and_the_migration() -> No
     widths = [width(f) for f in RememberToken._meta.concrete_fields]
     fixed = [w for w in widths if w > 0]
     assert widths == sorted(fixed, reverse=True) + [-1] * (len(widths) - len(fixed))
-    assert fixed == [8] * 7 + [4, 1]
+    assert fixed == [8] * 8 + [4, 1]
 
 
 @pytest.mark.postgres

@@ -18,7 +18,7 @@ from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
 from ..signals import RevokeReason
-from . import freshness, notifications, secondfactor, session_keys, sessions
+from . import dbsc, freshness, notifications, secondfactor, session_keys, sessions
 from .conf import app_settings
 from .freshness import is_fresh, mark_fresh, was_restored
 from .state import RequestState, find_state, get_state
@@ -91,6 +91,7 @@ def remember(request: HttpRequest) -> RememberToken | None:
     sessions.link(request.session, token.pk)
     sessions.mark_persisted(request.session, values)
     sessions.apply_session_age(request.session, policy.session_age(user))
+    dbsc.offer_registration(request, token)
     signals.token_issued.send(sender=RememberToken, request=request, user=user, token=token)
     return token
 

@@ -184,6 +184,11 @@ class Settings:
         return bool(_read("REMEMBERME_TRUST_SECOND_FACTOR", False))
 
     @property
+    def DEVICE_BINDING(self) -> bool:
+        # Off by default: it needs the dbsc extra and HTTPS; see dbsc.py.
+        return bool(_read("REMEMBERME_DEVICE_BINDING", False))
+
+    @property
     def MAX_TOKENS_PER_USER(self) -> int | None:
         # Why 10: more browsers than anyone uses, few enough that a list of
         # them stays readable; see docs/settings.rst.

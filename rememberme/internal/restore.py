@@ -31,9 +31,9 @@ from django.utils.crypto import get_random_string
 from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
-from . import csrf, expiry, notices, secondfactor, session_keys, sessions
+from . import csrf, dbsc, expiry, notices, secondfactor, session_keys, sessions
 from .state import RequestState
-from .tokens import Verdict, check_token
+from .tokens import Outcome, Verdict, check_token
 
 __all__ = ["draw_session_key", "key_chosen_at_save", "restore", "store_answers"]
 
@@ -74,10 +74,11 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         if verdict.signs_in:
             _announce(request, verdict)
         else:
-            state.delete_cookie()
-            if verdict.token is not None:
-                # The sign-in page tells the browser why it was forgotten.
-                notices.note_refused(request, verdict.token)
+            if verdict.outcome is not Outcome.UNBOUND:
+                state.delete_cookie()
+                if verdict.token is not None:
+                    # The sign-in page tells the browser why it was forgotten.
+                    notices.note_refused(request, verdict.token)
             if expiry.session_gone(request):
                 _report_end(request, verdict.token, arrived)
     except DatabaseError:
@@ -129,6 +130,10 @@ def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> Non
     sessions.apply_session_age(session, get_policy().session_age(token.user))
     sessions.restore_persistent_values(session, token.session_data)
     secondfactor.restore_device(request, token)
+    if token.device_key:
+        dbsc.mark_session(request, token.pk)
+    else:
+        dbsc.offer_registration(request, token)
     if verdict.new_value is not None:
         state.set_cookie(verdict.new_value, token.expires_at)
         sessions.mark_rotation(session, token.rotated_at)

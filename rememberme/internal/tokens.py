@@ -31,7 +31,7 @@ from django.utils import timezone
 from ..models import RememberToken
 from ..policy import get_policy
 from ..signals import RevokeReason
-from . import lockout, session_keys, sessions
+from . import dbsc, lockout, session_keys, sessions
 from .conf import app_settings
 from .crypto import (
     CookieValue,
@@ -73,6 +73,9 @@ class Outcome(enum.Enum):
     INVALID = "invalid"
     #: A replaced verifier outside the grace window: the series is revoked.
     THEFT = "theft"
+    #: A device-bound series without its bound cookie: stay anonymous, and
+    #: keep the cookie (see dbsc.py).
+    UNBOUND = "unbound"
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,13 @@ def check_token(
         if reason in RevokeReason.values:
             token.revoke(reason, request=request)
         return Verdict(Outcome.INVALID, token)
+
+    if not dbsc.admits(request, token):
+        # Before any verification: without the device's proof the verifier
+        # decides nothing, and is not theft either (a copied cookie store,
+        # or a browser whose key store failed; its owner signs in again).
+        logger.info("Remember-me token %s refused: no bound cookie for its device.", token.pk)
+        return Verdict(Outcome.UNBOUND, token)
 
     if presents_current(token, cookie):
         if in_grace(token, now):

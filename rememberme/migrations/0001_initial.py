@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 ('expires_at', models.DateTimeField(editable=False, verbose_name='expires')),
                 ('absolute_expires_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='absolute expiry')),
                 ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
+                ('device_bound_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='bound to device')),
                 # Moved by hand from the end, where makemigrations puts a foreign key:
                 # after the 8-byte columns and before the 1-byte one, so that PostgreSQL
                 # pads no row (see RememberToken's field order).
@@ -41,6 +42,8 @@ class Migration(migrations.Migration):
                 ('session_data', models.JSONField(blank=True, default=dict, editable=False, verbose_name='persistent session data')),
                 ('second_factor_device', models.CharField(blank=True, default='', editable=False, max_length=255, verbose_name='second-factor device')),
                 ('session_key_sealed', models.BinaryField(blank=True, default=b'', max_length=76, verbose_name='sealed session key')),
+                ('device_key', models.BinaryField(blank=True, default=b'', max_length=600, verbose_name='device public key')),
+                ('device_challenge', models.BinaryField(blank=True, default=b'', max_length=32, verbose_name='device challenge digest')),
             ],
             options={
                 'verbose_name': 'remember-me token',
