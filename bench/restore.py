@@ -36,7 +36,7 @@ from bench.harness import (
 )
 from rememberme.internal import restore as rememberme_restore
 from rememberme.internal.conf import app_settings
-from rememberme.internal.crypto import parse_cookie_value
+from rememberme.internal.cookie import parse_cookie_value
 from rememberme.models import RememberToken
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"

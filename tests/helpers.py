@@ -11,7 +11,7 @@ from django.dispatch import Signal
 from django.test import Client
 
 from rememberme.internal.conf import app_settings
-from rememberme.internal.crypto import CookieValue, parse_cookie_value
+from rememberme.internal.cookie import CookieValue, parse_cookie_value
 
 __all__ = [
     "PASSWORD",

@@ -32,7 +32,8 @@ from django.http import HttpRequest, JsonResponse
 from django.test import Client
 from django.urls import include, path
 
-from rememberme.internal.crypto import parse_cookie_value, verify_verifier
+from rememberme.internal.cookie import parse_cookie_value
+from rememberme.internal.crypto import verify_verifier
 from rememberme.internal.state import find_state
 from rememberme.models import RememberToken
 

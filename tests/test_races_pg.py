@@ -40,7 +40,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from rememberme.internal.crypto import parse_cookie_value, verify_verifier
+from rememberme.internal.cookie import parse_cookie_value
+from rememberme.internal.crypto import verify_verifier
 from rememberme.models import RememberToken, RevokeReason
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

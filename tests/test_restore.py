@@ -18,6 +18,7 @@ from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.internal import crypto
+from rememberme.internal.cookie import CookieValue, new_cookie_value
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, login, parsed, receiving, token_cookie, whoami
 
@@ -235,7 +236,7 @@ def test_malformed_cookie_costs_no_query_and_no_argon2(
 def test_unknown_selector_costs_one_query_and_no_argon2(
     client, user, django_assert_num_queries, argon2_calls
 ):
-    client.cookies["rememberme"] = crypto.new_cookie_value().encode()
+    client.cookies["rememberme"] = new_cookie_value().encode()
     with django_assert_num_queries(1) as captured:
         response = client.get("/whoami/")
     assert response.json() == ANON
@@ -312,7 +313,7 @@ def test_a_cookie_of_another_users_selector_and_own_verifier_is_refused(
     login(bob, "bob")
     alices = parsed(token_cookie(alice))
     bobs = parsed(token_cookie(bob))
-    mixed = crypto.CookieValue(alices.selector, bobs.verifier)
+    mixed = CookieValue(alices.selector, bobs.verifier)
     client.cookies["rememberme"] = mixed.encode()
     assert whoami(client) == ANON
 

@@ -15,6 +15,7 @@ from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.internal import crypto
+from rememberme.internal.cookie import CookieValue, new_cookie_value
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, parsed, receiving, token_cookie, whoami
 
@@ -144,7 +145,7 @@ def test_older_than_previous_verifier_is_theft_even_in_the_window(issued, thefts
 
 def test_random_verifier_for_a_known_selector_is_theft(issued, thefts):
     cookie, token = issued
-    forged = crypto.CookieValue(parsed(cookie).selector, crypto.new_cookie_value().verifier)
+    forged = CookieValue(parsed(cookie).selector, new_cookie_value().verifier)
     with at(0):
         assert browser_with(forged.encode()).get("/whoami/").json()["user"] is None
     assert len(thefts) == 1

@@ -26,12 +26,8 @@ from django.test import Client, RequestFactory, override_settings
 from django.views.debug import ExceptionReporter
 from freezegun import freeze_time
 
-from rememberme.internal.crypto import (
-    SELECTOR_LENGTH,
-    VERIFIER_LENGTH,
-    parse_cookie_value,
-    unpack_hash,
-)
+from rememberme.internal.cookie import SELECTOR_LENGTH, VERIFIER_LENGTH, parse_cookie_value
+from rememberme.internal.crypto import unpack_hash
 from rememberme.internal.state import RequestState
 from rememberme.internal.tokens import Outcome, Verdict, check_token
 from rememberme.models import RememberToken

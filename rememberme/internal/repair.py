@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ..models import RememberToken
 from . import expiry, sessions, tokens
-from .crypto import CookieValue
+from .cookie import CookieValue
 from .state import RequestState
 from .tokens import Outcome, Verdict
 

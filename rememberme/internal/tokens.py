@@ -34,13 +34,8 @@ from ..policy import get_policy
 from ..signals import RevokeReason
 from . import lockout, sessions
 from .conf import app_settings
-from .crypto import (
-    CookieValue,
-    hash_verifier,
-    new_cookie_value,
-    password_fingerprint_matches,
-    verify_verifier,
-)
+from .cookie import CookieValue, new_cookie_value
+from .crypto import hash_verifier, password_fingerprint_matches, verify_verifier
 from .lifetime import token_ends
 from .lookup import find_with_user
 from .useragents import client_ip, client_user_agent
