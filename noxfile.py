@@ -209,7 +209,7 @@ def package(session: nox.Session) -> None:
 def messages(session: nox.Session) -> None:
     """Update the French and German catalogues from the code, then compile them."""
     install(session, "test")
-    env = {"PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env = {"PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.support.settings"}
     with session.chdir(ROOT / "rememberme"):
         session.run(
             "django-admin", "makemessages", "-l", "fr", "-l", "de", "--no-obsolete",

@@ -19,7 +19,7 @@ import rememberme
 from rememberme.decorators import fresh_login_required
 from rememberme.mixins import FreshLoginRequiredMixin
 from tests.helpers import PASSWORD, close_browser, login, receiving, whoami
-from tests.views import whoami as whoami_view
+from tests.support.views import whoami as whoami_view
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_freshness")]
 

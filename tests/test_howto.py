@@ -19,8 +19,8 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.engines import session_cookie
 from tests.helpers import close_browser, login, token_cookie, whoami
+from tests.support.engines import session_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """
 The rotation protocol, proved on a model and checked against the code.
 
-1. ``tests/protocol_model.py`` is an executable model of the protocol (see
+1. ``tests/support/protocol_model.py`` is an executable model of the protocol (see
    its docstring). Every interleaving of its actions within the stated
    bound is explored, and the invariants hold on every transition; the
    same search with the repair rule as it was before finds the hole that
@@ -39,8 +39,8 @@ from hypothesis.stateful import (
 
 from rememberme import signals
 from rememberme.models import RememberToken
-from tests import protocol_model as model
 from tests.helpers import PASSWORD, login, token_cookie
+from tests.support import protocol_model as model
 
 pytestmark = pytest.mark.django_db
 

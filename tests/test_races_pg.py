@@ -48,7 +48,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 COOKIE = "rememberme"
-GRACE = 5  # seconds; tests/race_settings.py reads it from the environment
+GRACE = 5  # seconds; tests/support/race_settings.py reads it from the environment
 WORKERS = 4
 # Burst size -> how many bursts. A burst of n has n * (n - 1) / 2 racing
 # pairs: 100 + 150 + 280 + 480 = 1,010 pairs, 494 requests.
@@ -67,7 +67,7 @@ class Reply:
 
 
 class Server:
-    """A gunicorn serving ``tests.race_wsgi`` on 127.0.0.1, on a port of its choosing."""
+    """A gunicorn serving ``tests.support.race_wsgi`` on 127.0.0.1, on a port of its choosing."""
 
     def __init__(self, db_name: str, log: Path) -> None:
         self.log = log
@@ -75,7 +75,7 @@ class Server:
         self.started = time.monotonic()
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.race_settings",
+            "DJANGO_SETTINGS_MODULE": "tests.support.race_settings",
             "REMEMBERME_TEST_POSTGRES": "1",
             "REMEMBERME_RACE_DB_NAME": db_name,
             "REMEMBERME_RACE_GRACE": str(GRACE),
@@ -99,7 +99,7 @@ class Server:
                 "5",
                 "--backlog",
                 "64",
-                "tests.race_wsgi:application",
+                "tests.support.race_wsgi:application",
             ],
             cwd=ROOT,
             env=env,

@@ -29,7 +29,7 @@ from tests.helpers import close_browser, login, token_cookie, whoami
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 T0 = datetime.datetime(2026, 3, 1, 12, 0, 0)
-DOCS_ROUTER = "tests.replica_router.PrimaryReplicaRouter"
+DOCS_ROUTER = "tests.support.replica_router.PrimaryReplicaRouter"
 
 pytestmark = [
     pytest.mark.django_db(databases=["default", "replica"]),
@@ -170,7 +170,7 @@ def test_token_cap_counts_the_tokens_the_replica_has_not_seen(routed, user):
 
 def test_purge_defaults_to_the_database_that_writes_tokens(settings, user):
     # Tokens live on the alias the router writes them to, not on "default".
-    settings.DATABASE_ROUTERS = ["tests.replica_router.WritesToReplicaRouter"]
+    settings.DATABASE_ROUTERS = ["tests.support.replica_router.WritesToReplicaRouter"]
     replicate()
     owner = get_user_model()._base_manager.using("replica").get(pk=user.pk)
     with freeze_time(T0 - datetime.timedelta(days=365)):

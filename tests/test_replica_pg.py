@@ -11,7 +11,7 @@ reaches live sessions at once, and a replayed cookie is still theft.
 
 The race bursts (gunicorn, several processes) run in test_races_pg.py,
 whose server takes the same router when REMEMBERME_TEST_PG_REPLICA_PORT is
-set (tests/race_settings.py). Data must be committed for the standby to
+set (tests/support/race_settings.py). Data must be committed for the standby to
 see it: these tests are transactional.
 """
 
@@ -34,7 +34,7 @@ from rememberme.models import RememberToken, RevokeReason
 from tests.helpers import PASSWORD, close_browser, login, receiving, token_cookie, whoami
 
 REPLICA_PORT = os.environ.get("REMEMBERME_TEST_PG_REPLICA_PORT", "")
-DOCS_ROUTER = "tests.replica_router.PrimaryReplicaRouter"
+DOCS_ROUTER = "tests.support.replica_router.PrimaryReplicaRouter"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 GRACE = 1  # seconds: shorter than the lag, so every restore below rotates
 USERS = 8
@@ -245,7 +245,7 @@ def test_race_server_reads_through_the_router(replica):
     )
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.race_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.support.race_settings",
         "REMEMBERME_RACE_DB_NAME": connections["default"].settings_dict["NAME"],
     }
     out = subprocess.run(

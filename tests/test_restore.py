@@ -375,7 +375,7 @@ def test_a_session_key_already_taken_is_drawn_again(user, settings, tmp_path, en
 
 
 def test_an_engine_that_draws_its_own_keys_keeps_its_generator(user, settings):
-    settings.SESSION_ENGINE = "tests.own_key_engine"
+    settings.SESSION_ENGINE = "tests.support.own_key_engine"
     client = Client()
     login(client)
     close_browser(client)

@@ -16,8 +16,8 @@ from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.models import RememberToken
-from tests.engines import engine, moves_time, session_cookie
 from tests.helpers import close_browser, login, token_cookie, whoami
+from tests.support.engines import engine, moves_time, session_cookie
 
 __all__ = ["engine"]
 
@@ -168,7 +168,7 @@ def test_no_expiry_for_a_session_that_was_signed_out(
     (db), or a made-up cookie: the logout was already reported, nothing
     expired.
     """
-    from tests.engines import configure
+    from tests.support.engines import configure
 
     configure(name, settings, tmp_path)
     client = Client()
@@ -208,7 +208,7 @@ def test_signed_cookie_past_its_own_expiry_is_refused(
     weeks), not a session's own shorter expiry (ticket #19201): a copied
     cookie would keep working. rememberme enforces the session's expiry.
     """
-    from tests.engines import configure
+    from tests.support.engines import configure
 
     configure("signed_cookies", settings, tmp_path)
     client = Client()

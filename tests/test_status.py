@@ -15,8 +15,8 @@ from freezegun import freeze_time
 from rememberme import signals
 from rememberme.internal import expiry
 from rememberme.models import RememberToken
-from tests.engines import count_saves, engine, moves_time, session_cookie, set_cookies
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.support.engines import count_saves, engine, moves_time, session_cookie, set_cookies
 
 __all__ = ["engine"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from tests.views import touch_session, whoami
+from tests.support.views import touch_session, whoami
 
 urlpatterns = [
     path("admin/", admin.site.urls),
