@@ -202,7 +202,7 @@ def test_hashes_made_with_older_parameters_still_verify(settings):
 
 
 def test_default_hash_and_verify_fit_the_budget():
-    # SPEC "Performance": verify + hash well under 5 ms together. Checked
+    # The budget (docs/performance.rst): verify + hash well under 5 ms. Checked
     # loosely here (best of several, generous bound) so that a parameter
     # change that blows the budget by far fails; bench/ measures it properly.
     value = new_cookie_value()

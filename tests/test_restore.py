@@ -1,4 +1,4 @@
-"""Restoring a session from a token: every rule of SPEC "Restore"."""
+"""Restoring a session from a token: every rule of the restore (docs/security.rst)."""
 
 from __future__ import annotations
 
