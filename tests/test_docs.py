@@ -154,6 +154,9 @@ def purge_options() -> set[str]:
     return {option for action in parser._actions for option in action.option_strings}
 
 
+OPTION = re.compile(r"(?<![\w-])--[a-z][\w-]*")
+
+
 def test_every_named_purge_option_exists():
     options = purge_options()
     named = []
@@ -161,13 +164,11 @@ def test_every_named_purge_option_exists():
         if page == "docs/commands.rst":
             # The whole page is the command's: its options are every "--x".
             section = text.split("\n``purge_remember_tokens``\n", 1)[1]
-            named += [(page, option) for option in re.findall(r"(?<![\w-])--[a-z][\w-]*", section)]
+            named += [(page, option) for option in OPTION.findall(section)]
         # Elsewhere, the options on a line that runs the command.
         for line in text.splitlines():
             if "purge_remember_tokens" in line:
-                named += [
-                    (page, option) for option in re.findall(r"(?<![\w-])--[a-z][\w-]*", line)
-                ]
+                named += [(page, option) for option in OPTION.findall(line)]
     assert ("docs/commands.rst", "--keep-revoked") in named
     unknown = [f"{page}: {option}" for page, option in named if option not in options]
     assert unknown == []
