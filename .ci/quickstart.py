@@ -13,7 +13,7 @@ driven over HTTP: sign in with "Remember me" ticked, drop the session cookie
 as a browser does when it closes, and the next request must be signed in.
 docs/quickstart.rst must show the same snippets.
 
-    python3 .ci/quickstart.py [--keep]
+    python3 scripts/dev.py quickstart [--keep]
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ REQUIRED_GLOBS = [
 ]
 
 
-# The sdist is a source release whose tests run (.ci/sdist.sh runs them).
+# The sdist is a source release whose tests run (the nox session sdist runs them).
 SDIST_REQUIRED = [
     "CHANGELOG.rst",
     "MANIFEST.in",

@@ -48,7 +48,7 @@ from rememberme.internal.cookie import SELECTOR_LENGTH, VERIFIER_LENGTH, parse_c
 from rememberme.internal.crypto import selector_digest
 from rememberme.middleware import RememberMeMiddleware
 from rememberme.models import RememberToken, RevokeReason
-from tests.helpers import PASSWORD
+from tests.helpers import EPOCH, PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +212,6 @@ def test_any_cookie_value_gives_no_5xx_and_no_sign_in(user, capsys):
 
 # -- 2. Sequences of user actions ---------------------------------------------
 
-T0 = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
 IDLE = 14 * DAY
 ABSOLUTE = 30 * DAY
@@ -260,7 +259,7 @@ class UserActions(RuleBasedStateMachine):
             user_model.objects.update_or_create(
                 username=name, defaults={"password": make_password(PASSWORD), "is_active": True}
             )
-        self.now = T0
+        self.now = EPOCH
         self.frozen = freeze_time(self.now)
         self.clock = self.frozen.start()
         self.clients = {name: Client() for name in ("b1", "b2", "b3")}

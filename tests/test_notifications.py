@@ -22,12 +22,11 @@ from freezegun import freeze_time
 from rememberme.internal import api
 from rememberme.internal.conf import app_settings
 from rememberme.middleware import RememberMeMiddleware
-from tests.helpers import login, token_cookie
+from tests.helpers import EPOCH, login, token_cookie
 
 # Real transactions: mails leave on commit.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-T0 = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
 
 
@@ -38,17 +37,17 @@ def mail_server_down(*args: Any, **kwargs: Any) -> int:
 def steal(user: Any) -> Client:
     """Replay a replaced cookie after the grace window: theft."""
     owner = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(owner)
     stolen = token_cookie(owner)
     assert stolen is not None
-    with freeze_time(T0 + datetime.timedelta(minutes=10)):
+    with freeze_time(EPOCH + datetime.timedelta(minutes=10)):
         restored = Client()
         restored.cookies["rememberme"] = stolen
         restored.get("/whoami/")
     thief = Client()
     thief.cookies["rememberme"] = stolen
-    with freeze_time(T0 + datetime.timedelta(minutes=11)):
+    with freeze_time(EPOCH + datetime.timedelta(minutes=11)):
         assert thief.get("/whoami/").json()["user"] is None
     return thief
 

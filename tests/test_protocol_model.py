@@ -39,7 +39,7 @@ from hypothesis.stateful import (
 
 from rememberme import signals
 from rememberme.models import RememberToken
-from tests.helpers import PASSWORD, login, token_cookie
+from tests.helpers import EPOCH, PASSWORD, login, token_cookie
 from tests.support import protocol_model as model
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,6 @@ def test_the_search_sees_the_owner_taken_for_a_thief_without_its_assumptions():
 
 # -- The real implementation, driven with the model's actions -----------------
 
-T0 = datetime.datetime(2026, 5, 1, 8, 0, tzinfo=datetime.timezone.utc)
 # REMEMBERME_ROTATION_GRACE is 30 seconds: three ticks of the model.
 TICK = datetime.timedelta(seconds=10)
 # The machine's runs are bounded by their step count, not by the clock.
@@ -96,7 +95,7 @@ class Protocol(RuleBasedStateMachine):
         user, _created = get_user_model().objects.get_or_create(username="alice")
         user.set_password(PASSWORD)
         user.save()
-        self.frozen = freeze_time(T0)
+        self.frozen = freeze_time(EPOCH)
         self.clock = self.frozen.start()
         self.thefts: list[dict[str, Any]] = []
         signals.theft_detected.connect(self._theft, weak=False, dispatch_uid="protocol-machine")
@@ -168,7 +167,7 @@ class Protocol(RuleBasedStateMachine):
         row = RememberToken.objects.get()
         assert (row.revoked_at is not None) is state.token.revoked
         if not state.token.revoked:
-            assert row.rotated_at == T0 + TICK * state.token.rot
+            assert row.rotated_at == EPOCH + TICK * state.token.rot
             assert row.rotation_arrived is state.token.arrived
 
     # Rules: the model's actions ------------------------------------------
@@ -220,7 +219,7 @@ class Protocol(RuleBasedStateMachine):
             if not model.can_tick(self.state, MACHINE):
                 break
             self.state = model.tick(self.state)
-        self.clock.move_to(T0 + TICK * self.state.t)
+        self.clock.move_to(EPOCH + TICK * self.state.t)
 
     @precondition(lambda self: model.can_copy(self.state, MACHINE))
     @rule()

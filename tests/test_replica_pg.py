@@ -31,7 +31,15 @@ from django.test import Client
 
 from rememberme import revoke_user_tokens, signals
 from rememberme.models import RememberToken, RevokeReason
-from tests.helpers import PASSWORD, close_browser, login, receiving, token_cookie, whoami
+from tests.helpers import (
+    PASSWORD,
+    browser_with,
+    close_browser,
+    login,
+    receiving,
+    token_cookie,
+    whoami,
+)
 
 REPLICA_PORT = os.environ.get("REMEMBERME_TEST_PG_REPLICA_PORT", "")
 DOCS_ROUTER = "tests.support.replica_router.PrimaryReplicaRouter"
@@ -101,12 +109,6 @@ def routed(settings, replica):
 def primary_tokens() -> Any:
     """Tokens as the primary has them: the tests' own reads must not lag either."""
     return RememberToken.objects.using("default")
-
-
-def browser_with(cookie: str) -> Client:
-    client = Client()
-    client.cookies["rememberme"] = cookie
-    return client
 
 
 def make_users(prefix: str, count: int) -> list[Any]:
