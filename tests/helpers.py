@@ -15,6 +15,7 @@ from rememberme.internal.conf import app_settings
 from rememberme.internal.cookie import CookieValue, parse_cookie_value
 
 __all__ = [
+    "BACKEND",
     "EPOCH",
     "PASSWORD",
     "browser_with",
@@ -27,6 +28,8 @@ __all__ = [
 ]
 
 PASSWORD = "correct horse battery staple"
+#: The backend a test issues tokens under when it skips the login view.
+BACKEND = "django.contrib.auth.backends.ModelBackend"
 #: The time the tests that move the clock start from. Aware, as Django
 #: stores times with USE_TZ; freezegun treats it as the same instant.
 EPOCH = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)

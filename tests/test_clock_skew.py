@@ -19,9 +19,8 @@ from freezegun import freeze_time
 
 from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
-from tests.helpers import EPOCH, token_cookie, whoami
+from tests.helpers import BACKEND, EPOCH, token_cookie, whoami
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 GRACE = 30
 
 pytestmark = pytest.mark.django_db

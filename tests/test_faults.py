@@ -36,11 +36,9 @@ from rememberme.internal.cookie import parse_cookie_value
 from rememberme.internal.crypto import verify_verifier
 from rememberme.internal.state import find_state
 from rememberme.models import RememberToken
-from tests.helpers import browser_with
+from tests.helpers import BACKEND, browser_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def cart(request: HttpRequest) -> JsonResponse:

@@ -48,7 +48,7 @@ from rememberme.internal.cookie import SELECTOR_LENGTH, VERIFIER_LENGTH, parse_c
 from rememberme.internal.crypto import selector_digest
 from rememberme.middleware import RememberMeMiddleware
 from rememberme.models import RememberToken, RevokeReason
-from tests.helpers import EPOCH, PASSWORD
+from tests.helpers import BACKEND, EPOCH, PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,6 @@ pytestmark = pytest.mark.django_db
 # database).
 EXAMPLES = int(os.environ.get("REMEMBERME_FUZZ_EXAMPLES") or 1000)
 MACHINES = int(os.environ.get("REMEMBERME_FUZZ_MACHINES") or 15)
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 

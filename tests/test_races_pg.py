@@ -43,6 +43,7 @@ from django.db import connection
 from rememberme.internal.cookie import parse_cookie_value
 from rememberme.internal.crypto import verify_verifier
 from rememberme.models import RememberToken, RevokeReason
+from tests.helpers import BACKEND
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +55,6 @@ WORKERS = 4
 # pairs: 100 + 150 + 280 + 480 = 1,010 pairs, 494 requests.
 BURSTS = {2: 100, 3: 50, 8: 10, 16: 4}
 DEADLINE = 150  # seconds for the whole module, server start included
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,8 @@ from freezegun import freeze_time
 from rememberme import revoke_user_tokens
 from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
-from tests.helpers import EPOCH, browser_with, close_browser, login, token_cookie, whoami
+from tests.helpers import BACKEND, EPOCH, browser_with, close_browser, login, token_cookie, whoami
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 DOCS_ROUTER = "tests.support.replica_router.PrimaryReplicaRouter"
 
 pytestmark = [

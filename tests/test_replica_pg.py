@@ -32,6 +32,7 @@ from django.test import Client
 from rememberme import revoke_user_tokens, signals
 from rememberme.models import RememberToken, RevokeReason
 from tests.helpers import (
+    BACKEND,
     PASSWORD,
     browser_with,
     close_browser,
@@ -43,7 +44,6 @@ from tests.helpers import (
 
 REPLICA_PORT = os.environ.get("REMEMBERME_TEST_PG_REPLICA_PORT", "")
 DOCS_ROUTER = "tests.support.replica_router.PrimaryReplicaRouter"
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 GRACE = 1  # seconds: shorter than the lag, so every restore below rotates
 USERS = 8
 ROUNDS = 6
