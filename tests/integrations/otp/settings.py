@@ -12,14 +12,11 @@ INSTALLED_APPS = [
 
 # Both only say "after AuthenticationMiddleware": this order is the one that
 # used to fail (tests swap it to check the other one too).
+_OURS = MIDDLEWARE.index("rememberme.middleware.RememberMeMiddleware")  # noqa: F405
 MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    *MIDDLEWARE[:_OURS],  # noqa: F405
     "django_otp.middleware.OTPMiddleware",
-    "rememberme.middleware.RememberMeMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    *MIDDLEWARE[_OURS:],  # noqa: F405
 ]
 
 ROOT_URLCONF = "tests.integrations.otp.urls"

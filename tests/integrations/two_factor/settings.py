@@ -12,14 +12,11 @@ INSTALLED_APPS = [
     "two_factor",
 ]
 
+_AFTER_OURS = MIDDLEWARE.index("rememberme.middleware.RememberMeMiddleware") + 1  # noqa: F405
 MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "rememberme.middleware.RememberMeMiddleware",
+    *MIDDLEWARE[:_AFTER_OURS],  # noqa: F405
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    *MIDDLEWARE[_AFTER_OURS:],  # noqa: F405
 ]
 
 ROOT_URLCONF = "tests.integrations.two_factor.urls"
