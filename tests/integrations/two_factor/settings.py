@@ -12,12 +12,11 @@ INSTALLED_APPS = [
     "two_factor",
 ]
 
-_AFTER_OURS = MIDDLEWARE.index("rememberme.middleware.RememberMeMiddleware") + 1  # noqa: F405
-MIDDLEWARE = [
-    *MIDDLEWARE[:_AFTER_OURS],  # noqa: F405
+MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405 (a copy: the suite's list stays as it is)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("rememberme.middleware.RememberMeMiddleware") + 1,
     "django_otp.middleware.OTPMiddleware",
-    *MIDDLEWARE[_AFTER_OURS:],  # noqa: F405
-]
+)
 
 ROOT_URLCONF = "tests.integrations.two_factor.urls"
 LOGIN_URL = "two_factor:login"

@@ -13,9 +13,12 @@ with warnings.catch_warnings():
 
 from tests.support.settings import *  # noqa: F403
 
+# Its sessions app in place of Django's. No admin: its check (admin.E410)
+# asks for Django's own SessionMiddleware, which this site replaces.
 INSTALLED_APPS = [
     "user_sessions" if app == "django.contrib.sessions" else app
     for app in INSTALLED_APPS  # noqa: F405
+    if app != "django.contrib.admin"
 ]
 
 # Its session store in place of Django's, everything else as in the suite.
