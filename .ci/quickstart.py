@@ -16,7 +16,7 @@ a rotated token; then drop the session cookies as a browser does when it
 closes, and the next request must still be signed in.
 docs/quickstart.rst must show the same snippets.
 
-    python3 .ci/quickstart.py [--keep]
+    python3 scripts/dev.py quickstart [--keep]
 """
 
 from __future__ import annotations

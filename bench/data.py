@@ -39,7 +39,8 @@ from bench.restore import (  # noqa: E402
     restore_ratios,
 )
 from rememberme.internal.conf import app_settings  # noqa: E402
-from rememberme.internal.crypto import hash_verifier, new_cookie_value  # noqa: E402
+from rememberme.internal.cookie import new_cookie_value  # noqa: E402
+from rememberme.internal.crypto import hash_verifier  # noqa: E402
 from rememberme.models import RememberToken  # noqa: E402
 
 PURGE_COMMAND = "purge_remember_tokens"

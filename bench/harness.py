@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import argon2
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
@@ -27,6 +26,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import override_settings
 
+from rememberme.internal import crypto
 from rememberme.internal.conf import app_settings
 
 REMEMBERME_MIDDLEWARE = "rememberme.middleware.RememberMeMiddleware"
@@ -118,6 +118,30 @@ def cookie_header(cookies: dict[str, str] | None) -> str:
 # Counting ----------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def watching_argon2(seen: Callable[[str, Callable[[], bytes]], bytes]) -> Iterator[None]:
+    """
+    Pass every Argon2 computation the package makes through ``seen(kind,
+    compute)``, ``kind`` being "hash" or "verify". The package computes raw
+    tags with argon2-cffi's ``hash_secret_raw``, looked up in its ``crypto``
+    module at each call; which of its functions called tells the kind.
+    """
+    original = crypto.hash_secret_raw
+
+    def watched(*args: Any, **kwargs: Any) -> bytes:
+        frame = sys._getframe(1)
+        while frame.f_code.co_name not in ("hash_verifier", "verify_verifier"):
+            frame = frame.f_back  # type: ignore[assignment]
+        kind = "hash" if frame.f_code.co_name == "hash_verifier" else "verify"
+        return seen(kind, lambda: original(*args, **kwargs))
+
+    crypto.hash_secret_raw = watched  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        crypto.hash_secret_raw = original  # type: ignore[assignment]
+
+
 class Argon2Counter:
     """Count every Argon2 hash and verification, whoever calls them."""
 
@@ -129,25 +153,14 @@ class Argon2Counter:
     def total(self) -> int:
         return self.hash + self.verify
 
+    def _seen(self, kind: str, compute: Callable[[], bytes]) -> bytes:
+        setattr(self, kind, getattr(self, kind) + 1)
+        return compute()
+
     @contextlib.contextmanager
     def active(self) -> Iterator[Argon2Counter]:
-        cls = argon2.PasswordHasher
-        original_hash, original_verify = cls.hash, cls.verify
-        counter = self
-
-        def counted_hash(self: Any, *args: Any, **kwargs: Any) -> Any:
-            counter.hash += 1
-            return original_hash(self, *args, **kwargs)
-
-        def counted_verify(self: Any, *args: Any, **kwargs: Any) -> Any:
-            counter.verify += 1
-            return original_verify(self, *args, **kwargs)
-
-        cls.hash, cls.verify = counted_hash, counted_verify  # type: ignore[method-assign]
-        try:
+        with watching_argon2(self._seen):
             yield self
-        finally:
-            cls.hash, cls.verify = original_hash, original_verify  # type: ignore[method-assign]
 
 
 class QueryCounter:

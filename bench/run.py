@@ -7,7 +7,7 @@ Run every figure, print one table, write one JSON file.
 The request figures run in one process with two handler stacks; the
 big-table figures run once per database, each purge command in a process of
 its own so that its memory is measured alone. The exit status is non-zero
-when a hard bound of SPEC "Performance" is broken (query and Argon2 counts,
+when a hard bound of docs/performance.rst is broken (query and Argon2 counts,
 index use); throughput ratios and timings are reported, never enforced,
 because a shared machine makes them noisy.
 """
@@ -605,7 +605,7 @@ def main() -> None:
     print(f"\nJSON: {path}  ({result['meta']['seconds']} s)")
     failed = [c for c in found if c.hard and not c.ok]
     if failed:
-        print(f"{len(failed)} hard bound(s) of SPEC 'Performance' broken.", file=sys.stderr)
+        print(f"{len(failed)} hard performance bound(s) broken.", file=sys.stderr)
         raise SystemExit(1)
 
 

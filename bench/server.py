@@ -40,10 +40,10 @@ from django.utils import timezone  # noqa: E402
 from bench import db  # noqa: E402
 from bench.harness import PAGE, PASSWORD, login_cookies, summary  # noqa: E402
 from rememberme.internal.conf import app_settings  # noqa: E402
+from rememberme.internal.cookie import new_cookie_value  # noqa: E402
 from rememberme.internal.crypto import (  # noqa: E402
     backend_digest,
     hash_verifier,
-    new_cookie_value,
     password_fingerprint,
     selector_digest,
 )

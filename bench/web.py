@@ -36,7 +36,8 @@ from bench.harness import (  # noqa: E402
 )
 from bench.restore import restore_figures  # noqa: E402
 from rememberme.internal.conf import app_settings  # noqa: E402
-from rememberme.internal.crypto import hash_verifier, new_cookie_value, verify_verifier  # noqa: E402
+from rememberme.internal.cookie import new_cookie_value  # noqa: E402
+from rememberme.internal.crypto import hash_verifier, verify_verifier  # noqa: E402
 
 COOKIE = app_settings.COOKIE_NAME
 

@@ -95,7 +95,7 @@ class RememberToken(models.Model):
     selector_digest = models.BinaryField(
         _("selector digest"), max_length=SELECTOR_DIGEST_LENGTH, editable=False
     )
-    # Packed Argon2id hashes (crypto.pack_hash(), 36 bytes; 60 for hashes
+    # Packed Argon2id hashes (crypto.hash_verifier(), 36 bytes; 60 for hashes
     # made before the salt and tag were narrowed) and raw digests (16 and 8
     # bytes), not encoded strings: these bytes are in every row the purge
     # moves.

@@ -50,9 +50,10 @@ DEFAULT_KEEP_REVOKED_DAYS = 30
 DEFAULT_BATCH_SIZE = 50_000
 #: The default on SQLite, where a batch holds the database's only write
 #: lock until it commits, so every other writer waits for it: about 0.2 s
-#: at this size on a small server. Each commit also rewrites every page of
-#: the selector index that the batch touched (selectors are random), which
-#: is why larger batches go faster there; see docs/commands.rst.
+#: at this size on a small server. Each commit also rewrites every index
+#: page that the batch touched (selector digests are time-ordered, so
+#: those pages are few; the user index's are not), which is why larger
+#: batches go faster there; see docs/commands.rst.
 DEFAULT_SQLITE_BATCH_SIZE = 10_000
 
 #: The default ``pause`` on PostgreSQL: seconds to wait after each batch

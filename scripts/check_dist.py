@@ -22,15 +22,15 @@ REQUIRED_GLOBS = [
 ]
 
 
-# The sdist is a source release whose tests run (.ci/sdist.sh runs them).
+# The sdist is a source release whose tests run (the nox session sdist runs them).
 SDIST_REQUIRED = [
     "CHANGELOG.rst",
     "MANIFEST.in",
     "tests/__init__.py",
     "tests/conftest.py",
-    "tests/settings.py",
-    "tests/urls.py",
-    "tests/engines.py",
+    "tests/support/settings.py",
+    "tests/support/urls.py",
+    "tests/support/engines.py",
     "tests/browser/conftest.py",
     "docs/conf.py",
     "docs/changelog.rst",

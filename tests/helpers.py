@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,10 +12,13 @@ from django.dispatch import Signal
 from django.test import Client
 
 from rememberme.internal.conf import app_settings
-from rememberme.internal.crypto import CookieValue, parse_cookie_value
+from rememberme.internal.cookie import CookieValue, parse_cookie_value
 
 __all__ = [
+    "BACKEND",
+    "EPOCH",
     "PASSWORD",
+    "browser_with",
     "close_browser",
     "login",
     "parsed",
@@ -24,6 +28,11 @@ __all__ = [
 ]
 
 PASSWORD = "correct horse battery staple"
+#: The backend a test issues tokens under when it skips the login view.
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+#: The time the tests that move the clock start from. Aware, as Django
+#: stores times with USE_TZ; freezegun treats it as the same instant.
+EPOCH = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
 
 @contextmanager
@@ -69,3 +78,22 @@ def close_browser(client: Client) -> None:
 def whoami(client: Client) -> dict[str, Any]:
     result: dict[str, Any] = client.get("/whoami/").json()
     return result
+
+
+def browser_with(
+    cookie: str,
+    *,
+    session: str | None = None,
+    client_class: Any = Client,
+    **client_options: Any,
+) -> Any:
+    """
+    Return a browser that holds only this token cookie (and ``session``'s
+    cookie if given): what a remembered browser sends after it was closed.
+    ``client_class`` may be ``AsyncClient``; the options go to the client.
+    """
+    client = client_class(**client_options)
+    client.cookies[app_settings.COOKIE_NAME] = cookie
+    if session:
+        client.cookies[settings.SESSION_COOKIE_NAME] = session
+    return client

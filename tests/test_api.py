@@ -12,7 +12,7 @@ from django.urls import path
 import rememberme
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
-from tests.views import whoami as whoami_view
+from tests.support.views import whoami as whoami_view
 
 pytestmark = pytest.mark.django_db
 

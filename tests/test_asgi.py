@@ -29,13 +29,11 @@ from django.test import AsyncClient
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken, RevokeReason
-from tests.helpers import PASSWORD
-
-T0 = datetime.datetime(2026, 7, 1, 8, 0, 0)
+from tests.helpers import EPOCH, PASSWORD, browser_with
 
 
 def at(seconds: float) -> Any:
-    return freeze_time(T0 + datetime.timedelta(seconds=seconds))
+    return freeze_time(EPOCH + datetime.timedelta(seconds=seconds))
 
 
 def run(coroutine_function: Any, *args: Any, **kwargs: Any) -> Any:
@@ -51,12 +49,6 @@ async def whoami(client: AsyncClient) -> dict[str, Any]:
 def cookie(client: AsyncClient) -> str | None:
     morsel = client.cookies.get("rememberme")
     return morsel.value if morsel is not None and morsel.value else None
-
-
-def browser_with(value: str) -> AsyncClient:
-    client = AsyncClient()
-    client.cookies["rememberme"] = value
-    return client
 
 
 @pytest.mark.django_db
@@ -96,11 +88,11 @@ class TestAsyncClient:
             run(whoami, client)
         with at(70):
             # A tab that left before the rotation: inside the grace window.
-            late = browser_with(first)
+            late = browser_with(first, client_class=AsyncClient)
             assert run(whoami, late) == {"user": "alice", "restored": True}
             assert cookie(late) == first  # no cookie sent back
         with at(600):
-            thief = browser_with(first)
+            thief = browser_with(first, client_class=AsyncClient)
             assert run(whoami, thief) == {"user": None, "restored": False}
         token = RememberToken.objects.get(user=user)
         assert token.revoke_reason == RevokeReason.THEFT
@@ -128,7 +120,7 @@ class TestAsyncClient:
         assert value is not None
 
         async def burst() -> list[Any]:
-            tabs = [browser_with(value) for _ in range(8)]
+            tabs = [browser_with(value, client_class=AsyncClient) for _ in range(8)]
             return list(await asyncio.gather(*(tab.get("/whoami/") for tab in tabs)))
 
         with at(60):

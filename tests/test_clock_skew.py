@@ -19,10 +19,8 @@ from freezegun import freeze_time
 
 from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
-from tests.helpers import token_cookie, whoami
+from tests.helpers import BACKEND, EPOCH, token_cookie, whoami
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
-T0 = datetime.datetime(2026, 3, 1, 12, 0, 0)
 GRACE = 30
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +28,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def rotated(settings, user):
-    """A token rotated by server A at T0; the cookie from before the rotation."""
+    """A token rotated by server A at EPOCH; the cookie from before the rotation."""
     settings.REMEMBERME_ROTATION_GRACE = GRACE
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         token, value = RememberToken.objects.issue(user, backend=BACKEND)
     old = value.encode()
-    with freeze_time(T0 + datetime.timedelta(seconds=1)):
+    with freeze_time(EPOCH + datetime.timedelta(seconds=1)):
         browser = Client()
         browser.cookies[app_settings.COOKIE_NAME] = old
         assert whoami(browser)["restored"]
@@ -63,7 +61,7 @@ def server_b(cookie: str, clock: datetime.datetime) -> tuple[dict[str, object], 
 def test_skew_within_the_grace_window_changes_nothing(rotated, skew, thefts):
     _token, old = rotated
     # A racing tab, two seconds after the rotation by the wall clock.
-    clock = T0 + datetime.timedelta(seconds=1 + 2 + skew)
+    clock = EPOCH + datetime.timedelta(seconds=1 + 2 + skew)
     answer, cookie = server_b(old, clock)
     assert answer == {"user": "alice", "restored": True}
     assert cookie is None  # in the window: a session, no cookie, no second rotation
@@ -72,7 +70,7 @@ def test_skew_within_the_grace_window_changes_nothing(rotated, skew, thefts):
 
 def test_a_server_ahead_by_more_than_the_window_takes_a_racing_tab_for_theft(rotated, thefts):
     token, old = rotated
-    clock = T0 + datetime.timedelta(seconds=1 + 2 + GRACE + 10)
+    clock = EPOCH + datetime.timedelta(seconds=1 + 2 + GRACE + 10)
     answer, _cookie = server_b(old, clock)
     assert answer["user"] is None
     assert len(thefts) == 1
@@ -84,12 +82,12 @@ def test_a_server_behind_accepts_the_replaced_cookie_for_longer(rotated, thefts)
     _token, old = rotated
     # By the wall clock the window closed 10 s ago; server B's clock is
     # 40 s behind, so to it the rotation happened moments ago.
-    clock = T0 + datetime.timedelta(seconds=1 + GRACE + 10 - 40)
+    clock = EPOCH + datetime.timedelta(seconds=1 + GRACE + 10 - 40)
     answer, cookie = server_b(old, clock)
     assert answer == {"user": "alice", "restored": True}
     assert cookie is None
     assert thefts == []
     # Only the window grows: the same cookie at a correct clock is theft.
-    answer, _cookie = server_b(old, T0 + datetime.timedelta(seconds=1 + GRACE + 10))
+    answer, _cookie = server_b(old, EPOCH + datetime.timedelta(seconds=1 + GRACE + 10))
     assert answer["user"] is None
     assert len(thefts) == 1

@@ -19,18 +19,11 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.checks import check_cookie
-from tests.helpers import PASSWORD
+from tests.helpers import login
 
 pytestmark = pytest.mark.django_db
 
 DAYS_14 = 14 * 24 * 3600
-
-
-def sign_in(client: Client) -> Any:
-    return client.post(
-        "/accounts/login/",
-        {"username": "alice", "password": PASSWORD, "remember_me": "on"},
-    )
 
 
 def header(response: Any, name: str) -> str:
@@ -57,7 +50,7 @@ def ids(errors: list[Any]) -> set[str]:
 @pytest.fixture
 def remembered_cookie(client, user):
     with freeze_time("2026-06-01 12:00:00"):
-        response = sign_in(client)
+        response = login(client)
     return response
 
 
@@ -79,38 +72,38 @@ def test_default_attributes(remembered_cookie):
 
 def test_httponly_does_not_follow_the_session_cookie(client, user, settings):
     settings.SESSION_COOKIE_HTTPONLY = False
-    assert attributes(sign_in(client), "rememberme")["httponly"] == "true"
+    assert attributes(login(client), "rememberme")["httponly"] == "true"
 
 
 def test_secure_follows_session_cookie_secure(client, user, settings):
     settings.SESSION_COOKIE_SECURE = True
-    attrs = attributes(sign_in(client), "rememberme")
+    attrs = attributes(login(client), "rememberme")
     assert attrs["secure"] == "true"
 
 
 def test_rememberme_cookie_secure_overrides(client, user, settings):
     settings.SESSION_COOKIE_SECURE = True
     settings.REMEMBERME_COOKIE_SECURE = False
-    assert "secure" not in attributes(sign_in(client), "rememberme")
+    assert "secure" not in attributes(login(client), "rememberme")
 
 
 @pytest.mark.parametrize("value", ["Strict", "None", "Lax"])
 def test_samesite_is_configurable(client, user, settings, value):
     settings.REMEMBERME_COOKIE_SAMESITE = value
     settings.REMEMBERME_COOKIE_SECURE = True  # SameSite=None needs it
-    assert attributes(sign_in(client), "rememberme")["samesite"] == value
+    assert attributes(login(client), "rememberme")["samesite"] == value
 
 
 def test_samesite_follows_the_session_cookie_when_unset(client, user, settings):
     settings.SESSION_COOKIE_SAMESITE = "Strict"
-    assert attributes(sign_in(client), "rememberme")["samesite"] == "Strict"
+    assert attributes(login(client), "rememberme")["samesite"] == "Strict"
 
 
 def test_rotation_keeps_the_attributes_and_the_remaining_lifetime(client, user, settings):
     settings.SESSION_COOKIE_SECURE = True
     settings.REMEMBERME_TOKEN_MAX_AGE = datetime.timedelta(days=20)
     with freeze_time("2026-06-01 12:00:00"):
-        sign_in(client)
+        login(client)
     client.cookies.pop("sessionid")
     with freeze_time("2026-06-11 12:00:00"):
         response = client.get("/whoami/")
@@ -129,7 +122,7 @@ def test_host_prefixed_cookie_on_the_wire(client, user, settings):
     settings.REMEMBERME_COOKIE_NAME = "__Host-remember"
     settings.SESSION_COOKIE_SECURE = True
     assert check_cookie() == []
-    attrs = attributes(sign_in(client), "__Host-remember")
+    attrs = attributes(login(client), "__Host-remember")
     assert attrs["secure"] == "true"
     assert attrs["path"] == "/"
     assert "domain" not in attrs

@@ -25,9 +25,9 @@ pytest.importorskip("cryptography", reason="device binding needs the dbsc extra"
 from rememberme import signals
 from rememberme.internal import dbsc
 from rememberme.models import RememberToken
-from tests import views
-from tests.dbsc_client import DbscBrowser, jws, parse_registration
-from tests.helpers import PASSWORD, close_browser, login, receiving, token_cookie, whoami
+from tests.helpers import EPOCH, PASSWORD, close_browser, login, receiving, token_cookie, whoami
+from tests.support import views
+from tests.support.dbsc_client import DbscBrowser, jws, parse_registration
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +37,11 @@ urlpatterns = [
     path("whoami/", views.whoami),
 ]
 
-T0 = datetime.datetime(2026, 3, 1, 12, 0, 0)
 BOUND = "rememberme_device"
 
 
 def later(minutes: float):
-    return freeze_time(T0 + datetime.timedelta(minutes=minutes))
+    return freeze_time(EPOCH + datetime.timedelta(minutes=minutes))
 
 
 @pytest.fixture(autouse=True)
@@ -52,9 +51,9 @@ def binding(settings):
 
 @pytest.fixture
 def bound(user):
-    """A DBSC browser signed in with "Remember me" and bound to its key at T0."""
+    """A DBSC browser signed in with "Remember me" and bound to its key at EPOCH."""
     browser = DbscBrowser()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         response = login(browser.client)
         assert browser.register(response).status_code == 200
     return browser
@@ -154,7 +153,7 @@ def test_junk_proofs_get_a_clean_400(user, junk):
 
 def test_registration_challenge_is_single_use_and_short_lived(user):
     browser = DbscBrowser()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         params, proof = _registration(browser, user)
     with later(3):
         expired = browser.client.post(params["path"], HTTP_SECURE_SESSION_RESPONSE=proof)
@@ -337,7 +336,7 @@ def test_browser_that_stops_refreshing_signs_in_with_a_password(bound, user):
 
 def test_restore_of_an_unbound_token_offers_registration(user):
     browser = DbscBrowser()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(browser.client)
     close_browser(browser.client)
     with later(1):
@@ -410,7 +409,9 @@ def test_devices_page_shows_bound_browsers(bound):
 def test_admin_shows_bound_browsers(bound, admin_client, user):
     token = RememberToken.objects.get(user=user)
     with later(1):
-        listing = admin_client.get("/admin/rememberme/remembertoken/?device_bound_at__isnull=False")
+        listing = admin_client.get(
+            "/admin/rememberme/remembertoken/?device_bound_at__isnull=False"
+        )
     assert listing.status_code == 200
     assert "Active, bound to its device" in listing.content.decode()
     assert list(listing.context["cl"].result_list) == [token]
@@ -490,7 +491,7 @@ def test_the_challenge_answer_is_not_logged_as_forbidden(bound, caplog):
 
 @pytest.mark.parametrize("url", ["/accounts/device/register/", "/accounts/device/refresh/"])
 def test_deeply_nested_proof_gets_no_500(bound, url):
-    from tests.dbsc_client import b64
+    from tests.support.dbsc_client import b64
 
     nested = b64(b"[" * 5000)  # under the length limit, past the parser's recursion limit
     answer = bound.client.post(

@@ -18,7 +18,7 @@ def broken(request):
     raise RuntimeError("a bug in a view")
 
 
-urlpatterns = [path("broken/", broken), path("", include("tests.urls"))]
+urlpatterns = [path("broken/", broken), path("", include("tests.support.urls"))]
 
 
 @pytest.mark.urls("tests.test_error_reports")

@@ -12,8 +12,8 @@ from django.urls import include, path
 from rememberme.forms import RememberMeAuthenticationForm
 from rememberme.views import LoginView
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
-from tests.views import change_email
-from tests.views import whoami as whoami_view
+from tests.support.views import change_email
+from tests.support.views import whoami as whoami_view
 
 pytestmark = pytest.mark.django_db
 

@@ -32,13 +32,13 @@ from django.http import HttpRequest, JsonResponse
 from django.test import Client
 from django.urls import include, path
 
-from rememberme.internal.crypto import parse_cookie_value, verify_verifier
+from rememberme.internal.cookie import parse_cookie_value
+from rememberme.internal.crypto import verify_verifier
 from rememberme.internal.state import find_state
 from rememberme.models import RememberToken
+from tests.helpers import BACKEND, browser_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def cart(request: HttpRequest) -> JsonResponse:
@@ -83,9 +83,7 @@ class Faults:
 
 def browser(cookie: str) -> Client:
     """A browser holding only this token cookie; errors become 500 responses."""
-    client = Client(raise_request_exception=False)
-    client.cookies["rememberme"] = cookie
-    return client
+    return browser_with(cookie, raise_request_exception=False)
 
 
 def restore(cookie: str, faults: Faults | None = None, client: Client | None = None) -> Any:

@@ -18,12 +18,10 @@ from freezegun import freeze_time
 import rememberme
 from rememberme.decorators import fresh_login_required
 from rememberme.mixins import FreshLoginRequiredMixin
-from tests.helpers import PASSWORD, close_browser, login, receiving, whoami
-from tests.views import whoami as whoami_view
+from tests.helpers import EPOCH, PASSWORD, close_browser, login, receiving, whoami
+from tests.support.views import whoami as whoami_view
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_freshness")]
-
-START = datetime.datetime(2026, 1, 5, 12, 0, tzinfo=datetime.timezone.utc)
 
 
 def report(request: HttpRequest) -> JsonResponse:
@@ -99,11 +97,11 @@ def test_an_anonymous_request_is_not_fresh(client):
 
 
 def test_max_age_counts_from_the_proof(client, user):
-    with freeze_time(START):
+    with freeze_time(EPOCH):
         login(client)
-    with freeze_time(START + datetime.timedelta(minutes=5)):
+    with freeze_time(EPOCH + datetime.timedelta(minutes=5)):
         assert client.get("/report/").json()["fresh_5m"] is True
-    with freeze_time(START + datetime.timedelta(minutes=5, seconds=1)):
+    with freeze_time(EPOCH + datetime.timedelta(minutes=5, seconds=1)):
         assert client.get("/report/").json() == {
             "fresh": True,
             "fresh_5m": False,

@@ -19,13 +19,12 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.engines import session_cookie
-from tests.helpers import close_browser, login, token_cookie, whoami
+from tests.helpers import EPOCH, close_browser, login, token_cookie, whoami
+from tests.support.engines import session_cookie
 
 pytestmark = pytest.mark.django_db
 
 SNIPPETS = Path(__file__).resolve().parent.parent / "docs" / "howto" / "snippets"
-START = datetime.datetime(2026, 1, 5, 12, 0, tzinfo=datetime.timezone.utc)
 MINUTE = datetime.timedelta(minutes=1)
 
 
@@ -77,7 +76,7 @@ def test_2_expiry_vs_logout(user: Any, settings: Any, caplog: Any) -> None:
         settings.REMEMBERME_UNREMEMBERED_SESSION_AGE = 600
         with (
             caplog.at_level(logging.INFO, logger="myproject.sessions"),
-            freeze_time(START) as frozen,
+            freeze_time(EPOCH) as frozen,
         ):
             first = Client()
             login(first, remember=False)
@@ -103,7 +102,7 @@ def test_2_expiry_vs_logout(user: Any, settings: Any, caplog: Any) -> None:
 
 def test_3_signed_cookie_replay_is_bounded(user: Any, settings: Any) -> None:
     apply_settings(snippet("signed_cookies"), settings)
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         victim = Client()
         login(victim)
         copied_session = session_cookie(victim)
@@ -136,7 +135,7 @@ def test_3_signed_cookie_replay_is_bounded(user: Any, settings: Any) -> None:
 
 def test_3_stolen_token_is_detected(user: Any, settings: Any) -> None:
     apply_settings(snippet("signed_cookies"), settings)
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         victim = Client()
         login(victim)
         thief = Client()
@@ -155,12 +154,12 @@ def test_4_ping_without_extending(client: Client, user: Any, settings: Any) -> N
     module = snippet("status_ping")
     settings.SESSION_SAVE_EVERY_REQUEST = True
     settings.REMEMBERME_UNREMEMBERED_SESSION_AGE = 600
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client, remember=False)
         for elapsed in (100, 200, 300):
-            frozen.move_to(START + datetime.timedelta(seconds=elapsed))
+            frozen.move_to(EPOCH + datetime.timedelta(seconds=elapsed))
             assert module.seconds_left(client) == 600 - elapsed
-        frozen.move_to(START + datetime.timedelta(seconds=601))
+        frozen.move_to(EPOCH + datetime.timedelta(seconds=601))
         assert module.seconds_left(client) is None
         assert whoami(client)["user"] is None
 
@@ -178,13 +177,13 @@ def test_4_context_processor(rf: Any, user: Any) -> None:
 
 def test_5_two_lifetimes(client: Client, user: Any, settings: Any) -> None:
     apply_settings(snippet("lifetimes"), settings)
-    with freeze_time(START):
+    with freeze_time(EPOCH):
         response = login(client)
         assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 1800
         assert response.cookies["rememberme"]["max-age"] == 1_209_600
         token = RememberToken.objects.get(user=user)
-        assert token.expires_at == START + datetime.timedelta(days=14)
-        assert token.absolute_expires_at == START + datetime.timedelta(days=30)
+        assert token.expires_at == EPOCH + datetime.timedelta(days=14)
+        assert token.absolute_expires_at == EPOCH + datetime.timedelta(days=30)
 
 
 def test_5_per_user_policy(user: Any, other_user: Any, settings: Any) -> None:
@@ -200,7 +199,7 @@ def test_5_per_user_policy(user: Any, other_user: Any, settings: Any) -> None:
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     try:
-        with freeze_time(START):
+        with freeze_time(EPOCH):
             staff = Client()
             response = login(staff)
             assert "rememberme" not in response.cookies

@@ -21,12 +21,11 @@ from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
 from rememberme.policy import RememberMePolicy
 from rememberme.purge import purge
-from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.helpers import EPOCH, PASSWORD, close_browser, login, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.timedelta(days=1)
-START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.timezone.utc)
 
 
 class LongForSome(RememberMePolicy):
@@ -51,9 +50,9 @@ def longue(django_user_model: Any) -> Any:
 
 @pytest.fixture
 def issued(longue: Any) -> tuple[Client, RememberToken]:
-    """The long-lived user remembered at START (their browser, their token)."""
+    """The long-lived user remembered at EPOCH (their browser, their token)."""
     browser = Client()
-    with freeze_time(START):
+    with freeze_time(EPOCH):
         login(browser, "longue")
     return browser, RememberToken.objects.get(user=longue)
 
@@ -80,14 +79,14 @@ def admin_listed(admin_client: Client, state: str) -> set[int]:
 
 def test_restores_at_day_20(issued: tuple[Client, RememberToken]) -> None:
     browser, _token = issued
-    with freeze_time(START + 20 * DAY):
+    with freeze_time(EPOCH + 20 * DAY):
         close_browser(browser)
         assert whoami(browser) == {"user": "longue", "restored": True}
 
 
 def test_purge_keeps_a_token_the_policy_keeps_alive(issued: tuple[Client, RememberToken]) -> None:
     _browser, token = issued
-    with freeze_time(START + 20 * DAY):
+    with freeze_time(EPOCH + 20 * DAY):
         result = purge()
     assert result.expired == 0
     assert RememberToken.objects.filter(pk=token.pk).exists()
@@ -95,7 +94,7 @@ def test_purge_keeps_a_token_the_policy_keeps_alive(issued: tuple[Client, Rememb
 
 def test_devices_page_lists_it(issued: tuple[Client, RememberToken]) -> None:
     _browser, token = issued
-    with freeze_time(START + 20 * DAY):
+    with freeze_time(EPOCH + 20 * DAY):
         assert token.pk in devices_listed("longue")
 
 
@@ -103,7 +102,7 @@ def test_admin_active_filter_counts_it(
     issued: tuple[Client, RememberToken], admin_client: Client
 ) -> None:
     _browser, token = issued
-    with freeze_time(START + 20 * DAY):
+    with freeze_time(EPOCH + 20 * DAY):
         assert token.pk in admin_listed(admin_client, "active")
         assert token.pk not in admin_listed(admin_client, "expired")
 
@@ -111,7 +110,7 @@ def test_admin_active_filter_counts_it(
 def test_token_cap_counts_it(issued: tuple[Client, RememberToken], settings: Any) -> None:
     browser, token = issued
     settings.REMEMBERME_MAX_TOKENS_PER_USER = 1
-    with freeze_time(START + 20 * DAY):
+    with freeze_time(EPOCH + 20 * DAY):
         login(Client(), "longue")
         token.refresh_from_db()
         assert token.revoke_reason == "expired"  # retired by the cap
@@ -122,11 +121,11 @@ def test_token_cap_counts_it(issued: tuple[Client, RememberToken], settings: Any
 
 def test_status_reports_the_policy_end(issued: tuple[Client, RememberToken]) -> None:
     browser, _token = issued
-    with freeze_time(START + 20 * DAY):
+    with freeze_time(EPOCH + 20 * DAY):
         close_browser(browser)
         whoami(browser)  # restored: idle end day 80, absolute end day 90
         data = browser.get("/accounts/status/").json()
-    assert data["token_expires_at"] == (START + 80 * DAY).isoformat()
+    assert data["token_expires_at"] == (EPOCH + 80 * DAY).isoformat()
 
 
 def test_is_expired_does_not_depend_on_the_user_being_loaded(
@@ -136,10 +135,10 @@ def test_is_expired_does_not_depend_on_the_user_being_loaded(
     bare = RememberToken.objects.get(pk=token.pk)
     loaded = RememberToken.objects.select_related("user").get(pk=token.pk)
     for day in (1, 20, 59, 61):
-        now = START + day * DAY
+        now = EPOCH + day * DAY
         assert bare.is_expired(now) is loaded.is_expired(now) is (day >= 60), day
-        assert bare.ends_at() == loaded.ends_at() == START + 60 * DAY
-        assert bare.absolute_expires_at == loaded.absolute_expires_at == START + 90 * DAY
+        assert bare.ends_at() == loaded.ends_at() == EPOCH + 60 * DAY
+        assert bare.absolute_expires_at == loaded.absolute_expires_at == EPOCH + 90 * DAY
 
 
 @pytest.mark.parametrize("day", [1, 13, 15, 20, 31, 59, 61, 100])
@@ -148,7 +147,7 @@ def test_every_reader_agrees_with_the_restore(
 ) -> None:
     browser, token = issued
     alive = day < 60
-    with freeze_time(START + day * DAY):
+    with freeze_time(EPOCH + day * DAY):
         assert (token.pk in admin_listed(admin_client, "active")) is alive
         assert (token.pk in admin_listed(admin_client, "expired")) is not alive
         assert (token.pk in devices_listed("longue")) is alive
@@ -163,11 +162,11 @@ def test_users_without_the_long_lifetime_follow_the_settings(
     user: Any, admin_client: Client, day: int
 ) -> None:
     browser = Client()
-    with freeze_time(START):
+    with freeze_time(EPOCH):
         login(browser)
     token = RememberToken.objects.get(user=user)
     alive = day < 14
-    with freeze_time(START + day * DAY):
+    with freeze_time(EPOCH + day * DAY):
         assert (token.pk in admin_listed(admin_client, "active")) is alive
         assert (token.pk in devices_listed("alice")) is alive
         purge()
@@ -179,14 +178,14 @@ def test_the_absolute_end_holds_however_often_it_is_used(
     issued: tuple[Client, RememberToken], admin_client: Client
 ) -> None:
     browser, token = issued
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         for _ in range(4):  # used every 20 days: idle never runs out
             frozen.tick(20 * DAY)
             close_browser(browser)
             assert whoami(browser)["user"] == "longue"
         token.refresh_from_db()
-        assert token.ends_at() == START + 90 * DAY
-        frozen.move_to(START + 90 * DAY + datetime.timedelta(seconds=1))
+        assert token.ends_at() == EPOCH + 90 * DAY
+        frozen.move_to(EPOCH + 90 * DAY + datetime.timedelta(seconds=1))
         assert timezone.now() > token.ends_at()
         assert token.pk not in admin_listed(admin_client, "active")
         assert token.pk not in devices_listed("longue")

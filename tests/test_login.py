@@ -12,7 +12,8 @@ from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.forms import RememberMeAuthenticationForm
-from rememberme.internal.crypto import parse_cookie_value, selector_digest, verify_verifier
+from rememberme.internal.cookie import parse_cookie_value
+from rememberme.internal.crypto import selector_digest, verify_verifier
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, login, receiving, token_cookie
 

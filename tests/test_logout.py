@@ -94,7 +94,7 @@ def logout_view(request):
     return HttpResponse("bye")
 
 
-urlpatterns = [path("bye/", logout_view), path("", include("tests.urls"))]
+urlpatterns = [path("bye/", logout_view), path("", include("tests.support.urls"))]
 
 
 @pytest.mark.urls("tests.test_logout")

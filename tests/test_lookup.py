@@ -10,7 +10,7 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from rememberme.internal.crypto import new_cookie_value
+from rememberme.internal.cookie import new_cookie_value
 from rememberme.internal.lookup import find_with_user
 from rememberme.models import RememberToken
 from tests.helpers import parsed, token_cookie

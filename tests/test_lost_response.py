@@ -15,44 +15,33 @@ import datetime
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.helpers import login, token_cookie
+from tests.helpers import EPOCH, browser_with, login, token_cookie
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime.datetime(2026, 5, 1, 8, 0, 0)
-
 
 def at(seconds: float):
-    return freeze_time(T0 + datetime.timedelta(hours=1, seconds=seconds))
+    return freeze_time(EPOCH + datetime.timedelta(hours=1, seconds=seconds))
 
 
 @pytest.fixture
 def old_cookie(client, user):
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(client)
     return token_cookie(client)
-
-
-def browser(token: str, session: str | None = None) -> Client:
-    client = Client()
-    client.cookies["rememberme"] = token
-    if session:
-        client.cookies["sessionid"] = session
-    return client
 
 
 def grace_session(old_cookie: str) -> str:
     """Restore with a response that is lost, then retry inside the window."""
     with at(0):
-        lost = browser(old_cookie).get("/whoami/")
+        lost = browser_with(old_cookie).get("/whoami/")
     assert lost.cookies["rememberme"].value not in ("", old_cookie)
     with at(5):
-        retry = browser(old_cookie).get("/whoami/")
+        retry = browser_with(old_cookie).get("/whoami/")
     assert retry.json()["user"] == "alice"
     assert "rememberme" not in retry.cookies
     return retry.cookies["sessionid"].value
@@ -62,16 +51,16 @@ def test_grace_session_replaces_the_lost_cookie_after_the_window(old_cookie, the
     session = grace_session(old_cookie)
     with at(20):
         # Inside the window: nothing to do yet.
-        early = browser(old_cookie, session).get("/whoami/")
+        early = browser_with(old_cookie, session=session).get("/whoami/")
     assert "rememberme" not in early.cookies
     with at(40):
-        healed = browser(old_cookie, session).get("/whoami/")
+        healed = browser_with(old_cookie, session=session).get("/whoami/")
     assert healed.json()["user"] == "alice"
     new_cookie = healed.cookies["rememberme"].value
     assert new_cookie not in ("", old_cookie)
     # The browser closes: the cookie it now holds restores it, no theft.
     with at(4000):
-        restored = browser(new_cookie).get("/whoami/")
+        restored = browser_with(new_cookie).get("/whoami/")
     assert restored.json() == {"user": "alice", "restored": True}
     assert thefts == []
 
@@ -82,7 +71,7 @@ def test_without_the_heal_the_old_cookie_is_repaired_at_the_next_restore(old_coo
     # ordinary request with its grace session: nothing shows the rotation's
     # response arrived, so its next restore is a repair, not theft.
     with at(4000):
-        back = browser(old_cookie).get("/whoami/")
+        back = browser_with(old_cookie).get("/whoami/")
     assert back.json() == {"user": "alice", "restored": True}
     assert back.cookies["rememberme"].value not in ("", old_cookie)
     assert thefts == []
@@ -91,15 +80,15 @@ def test_without_the_heal_the_old_cookie_is_repaired_at_the_next_restore(old_coo
 def test_heal_happens_once_and_stops_when_the_new_cookie_arrives(old_cookie):
     session = grace_session(old_cookie)
     with at(40):
-        first = browser(old_cookie, session).get("/whoami/")
+        first = browser_with(old_cookie, session=session).get("/whoami/")
     new_cookie = first.cookies["rememberme"].value
     with at(45):
         # Parallel requests that still carry the old cookie: no second
         # rotation inside the window.
-        again = browser(old_cookie, session).get("/whoami/")
+        again = browser_with(old_cookie, session=session).get("/whoami/")
     assert "rememberme" not in again.cookies
     with at(50):
-        settled = browser(new_cookie, session).get("/whoami/")
+        settled = browser_with(new_cookie, session=session).get("/whoami/")
     assert "rememberme" not in settled.cookies
     assert "_rememberme_grace" not in settled.wsgi_request.session
 
@@ -107,26 +96,26 @@ def test_heal_happens_once_and_stops_when_the_new_cookie_arrives(old_cookie):
 def test_a_lost_heal_is_retried_after_another_window(old_cookie):
     session = grace_session(old_cookie)
     with at(40):
-        lost_again = browser(old_cookie, session).get("/whoami/")
+        lost_again = browser_with(old_cookie, session=session).get("/whoami/")
     assert lost_again.cookies["rememberme"].value
     with at(80):
-        retried = browser(old_cookie, session).get("/whoami/")
+        retried = browser_with(old_cookie, session=session).get("/whoami/")
     healed = retried.cookies["rememberme"].value
     assert healed not in ("", old_cookie, lost_again.cookies["rememberme"].value)
     with at(4000):
-        assert browser(healed).get("/whoami/").json()["user"] == "alice"
+        assert browser_with(healed).get("/whoami/").json()["user"] == "alice"
 
 
 def test_parallel_tabs_that_got_the_new_cookie_record_it_once(old_cookie):
     with at(0):
-        new_cookie = browser(old_cookie).get("/whoami/").cookies["rememberme"].value
+        new_cookie = browser_with(old_cookie).get("/whoami/").cookies["rememberme"].value
     with at(2):
-        tab = browser(old_cookie).get("/whoami/")
+        tab = browser_with(old_cookie).get("/whoami/")
     session = tab.cookies["sessionid"].value
     with at(40), CaptureQueriesContext(connection) as queries:
         # The browser now shows the rotation's cookie: the mark is dropped
         # and the arrival recorded (one UPDATE, no read, once).
-        response = browser(new_cookie, session).get("/whoami/")
+        response = browser_with(new_cookie, session=session).get("/whoami/")
     assert "rememberme" not in response.cookies
     token_queries = [q["sql"] for q in queries.captured_queries if "remembertoken" in q["sql"]]
     assert len(token_queries) == 1
@@ -134,7 +123,7 @@ def test_parallel_tabs_that_got_the_new_cookie_record_it_once(old_cookie):
     assert "_rememberme_grace" not in response.wsgi_request.session
     assert RememberToken.objects.get().rotation_arrived
     with at(50), CaptureQueriesContext(connection) as queries:
-        browser(new_cookie, session).get("/whoami/")
+        browser_with(new_cookie, session=session).get("/whoami/")
     assert not [q for q in queries.captured_queries if "remembertoken" in q["sql"]]
 
 
@@ -142,12 +131,12 @@ def test_a_revoked_token_is_not_healed(old_cookie):
     session = grace_session(old_cookie)
     RememberToken.objects.all().revoke("admin")
     with at(40):
-        response = browser(old_cookie, session).get("/whoami/")
+        response = browser_with(old_cookie, session=session).get("/whoami/")
     # No new cookie for a revoked token; the session itself ends at its
     # next revalidation, like any session of a revoked token.
     assert "rememberme" not in response.cookies
     with at(400):
-        assert browser(old_cookie, session).get("/whoami/").json()["user"] is None
+        assert browser_with(old_cookie, session=session).get("/whoami/").json()["user"] is None
 
 
 def test_a_grace_replay_gets_no_lasting_cookie_once_the_owner_shows_the_new_one(
@@ -155,14 +144,14 @@ def test_a_grace_replay_gets_no_lasting_cookie_once_the_owner_shows_the_new_one(
 ):
     # The owner restores with the old cookie and gets the new one.
     with at(0):
-        owner = browser(old_cookie)
+        owner = browser_with(old_cookie)
         owner.get("/whoami/")
     new_cookie = token_cookie(owner)
     assert new_cookie not in (None, old_cookie)
     # Someone else, holding a copy of the old cookie, is accepted in the
     # window: a session, no cookie.
     with at(5):
-        other = browser(old_cookie)
+        other = browser_with(old_cookie)
         replay = other.get("/whoami/")
     assert replay.json()["user"] == "alice"
     assert "rememberme" not in replay.cookies
@@ -180,15 +169,15 @@ def test_a_grace_replay_gets_no_lasting_cookie_once_the_owner_shows_the_new_one(
 
 def test_a_grace_replay_gets_no_lasting_cookie_once_the_new_cookie_restores(old_cookie, thefts):
     with at(0):
-        owner = browser(old_cookie)
+        owner = browser_with(old_cookie)
         owner.get("/whoami/")
     new_cookie = token_cookie(owner)
     with at(5):
-        other = browser(old_cookie)
+        other = browser_with(old_cookie)
         other.get("/whoami/")
     # The owner's browser restarts and restores with the rotation's cookie.
     with at(3000):
-        assert browser(str(new_cookie)).get("/whoami/").json()["restored"] is True
+        assert browser_with(str(new_cookie)).get("/whoami/").json()["restored"] is True
     with at(3100):
         other.get("/whoami/")
     assert token_cookie(other) in (None, old_cookie)
@@ -201,13 +190,13 @@ def test_a_grace_replay_is_theft_when_a_parallel_tab_shows_the_new_cookie(old_co
     # replaces the page's: the browser shows the new token cookie with the
     # asset's session.
     with at(0):
-        owner = browser(old_cookie)
+        owner = browser_with(old_cookie)
         owner.get("/whoami/")
     with at(1):
-        asset = browser(old_cookie).get("/whoami/")
+        asset = browser_with(old_cookie).get("/whoami/")
     owner.cookies["sessionid"] = asset.cookies["sessionid"].value
     with at(5):
-        other = browser(old_cookie)
+        other = browser_with(old_cookie)
         other.get("/whoami/")
     with at(10):
         assert owner.get("/whoami/").json()["user"] == "alice"
@@ -219,7 +208,7 @@ def test_a_grace_replay_is_theft_when_a_parallel_tab_shows_the_new_cookie(old_co
 
 def test_a_restored_session_records_the_arrival_once_then_costs_nothing(old_cookie):
     with at(0):
-        owner = browser(old_cookie)
+        owner = browser_with(old_cookie)
         owner.get("/whoami/")
     with at(1), CaptureQueriesContext(connection) as first:
         assert owner.get("/whoami/").json()["user"] == "alice"
@@ -236,13 +225,13 @@ def test_a_restored_session_records_the_arrival_once_then_costs_nothing(old_cook
 def test_a_repair_made_for_a_copy_is_theft_once_the_owner_uses_its_session(old_cookie, thefts):
     # The owner restores and gets the new cookie, then stays idle.
     with at(0):
-        owner = browser(old_cookie)
+        owner = browser_with(old_cookie)
         owner.get("/whoami/")
     assert token_cookie(owner) not in (None, old_cookie)
     # A copy of the old cookie is accepted in the window, and after it,
     # nothing having shown the owner's arrival yet, is repaired.
     with at(5):
-        other = browser(old_cookie)
+        other = browser_with(old_cookie)
         other.get("/whoami/")
     with at(40):
         repaired = other.get("/whoami/")
@@ -254,7 +243,7 @@ def test_a_repair_made_for_a_copy_is_theft_once_the_owner_uses_its_session(old_c
         assert owner.get("/whoami/").json()["user"] is None
     assert len(thefts) == 1
     with at(4000):
-        assert browser(copy_cookie).get("/whoami/").json()["user"] is None
+        assert browser_with(copy_cookie).get("/whoami/").json()["user"] is None
 
 
 def test_a_database_error_while_recording_the_arrival_is_retried(old_cookie, monkeypatch):
@@ -270,7 +259,7 @@ def test_a_database_error_while_recording_the_arrival_is_retried(old_cookie, mon
         raise DatabaseError("injected")
 
     with at(0):
-        owner = browser(old_cookie)
+        owner = browser_with(old_cookie)
         owner.get("/whoami/")
     monkeypatch.setattr(tokens, "record_arrival", failing)
     with at(1):

@@ -13,11 +13,10 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.helpers import login, token_cookie
+from tests.helpers import EPOCH, login, token_cookie
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)
 DEVICES = "/accounts/devices/"
 
 THEFT = "For your safety you were signed out of every browser"
@@ -26,7 +25,7 @@ EXPIRED = "Your session has expired. Sign in again to continue."
 
 
 def later(seconds: float) -> datetime.datetime:
-    return T0 + datetime.timedelta(seconds=seconds)
+    return EPOCH + datetime.timedelta(seconds=seconds)
 
 
 def land(client: Client, path: str = DEVICES) -> str:
@@ -39,7 +38,7 @@ def land(client: Client, path: str = DEVICES) -> str:
 def replayed_theft(user: Any) -> Client:
     """Return a browser whose replayed, replaced cookie was just taken for theft."""
     owner = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(owner)
     stolen = token_cookie(owner)
     assert stolen is not None
@@ -69,7 +68,7 @@ def test_theft_is_explained_on_the_page_that_follows(user):
 def test_the_owners_other_browser_learns_of_the_theft_too(user, settings):
     settings.REMEMBERME_REVALIDATE_INTERVAL = 60
     other = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(other)
     thief = replayed_theft(user)
     with freeze_time(later(700)):
@@ -82,7 +81,7 @@ def test_the_owners_other_browser_learns_of_the_theft_too(user, settings):
 def test_revocation_is_explained(user, settings):
     settings.REMEMBERME_REVALIDATE_INTERVAL = 60
     client = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(client)
         assert "Remembered browsers" in land(client)
     RememberToken.objects.get(user=user).revoke("admin")
@@ -95,7 +94,7 @@ def test_revocation_is_explained(user, settings):
 def test_expiry_is_explained(user, settings):
     settings.REMEMBERME_UNREMEMBERED_SESSION_AGE = 600
     client = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(client, remember=False)
     with freeze_time(later(601)):
         page = land(client)
@@ -105,7 +104,7 @@ def test_expiry_is_explained(user, settings):
 def test_an_expiry_the_token_repairs_says_nothing(user, settings):
     settings.REMEMBERME_SESSION_AGE = 600
     client = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(client)
     with freeze_time(later(601)):
         page = land(client)
@@ -197,9 +196,9 @@ def test_a_browser_revoked_while_closed_is_told_why_on_the_sign_in_page(user, re
 
 
 def test_a_browser_whose_token_expired_while_closed_is_told_why(user):
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         browser, _ = closed_browser(user)
-    with freeze_time(T0 + datetime.timedelta(days=15)):
+    with freeze_time(EPOCH + datetime.timedelta(days=15)):
         page = land(browser)
     assert "its sign-in expired" in page
 

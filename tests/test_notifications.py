@@ -21,15 +21,14 @@ from freezegun import freeze_time
 
 from rememberme.internal import api
 from rememberme.internal.conf import app_settings
-from rememberme.internal.crypto import CookieValue
+from rememberme.internal.cookie import CookieValue
 from rememberme.middleware import RememberMeMiddleware
 from rememberme.models import RememberToken
-from tests.helpers import login, parsed, token_cookie
+from tests.helpers import EPOCH, login, parsed, token_cookie
 
 # Real transactions: mails leave on commit.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-T0 = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
 
 
@@ -40,11 +39,11 @@ def mail_server_down(*args: Any, **kwargs: Any) -> int:
 def steal(user: Any) -> Client:
     """Replay a replaced cookie after the grace window: theft."""
     owner = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(owner)
     stolen = token_cookie(owner)
     assert stolen is not None
-    with freeze_time(T0 + datetime.timedelta(minutes=10)):
+    with freeze_time(EPOCH + datetime.timedelta(minutes=10)):
         restored = Client()
         restored.cookies["rememberme"] = stolen
         restored.get("/whoami/")
@@ -52,7 +51,7 @@ def steal(user: Any) -> Client:
         restored.get("/whoami/")
     thief = Client()
     thief.cookies["rememberme"] = stolen
-    with freeze_time(T0 + datetime.timedelta(minutes=11)):
+    with freeze_time(EPOCH + datetime.timedelta(minutes=11)):
         assert thief.get("/whoami/").json()["user"] is None
     thief.stolen_cookie = stolen  # type: ignore[attr-defined]
     return thief
@@ -101,7 +100,7 @@ def test_a_browser_holding_a_cookie_revoked_for_theft_is_a_new_browser(user, set
     settings.REMEMBERME_NOTIFY_EMAIL = ["new_browser"]
     mail.outbox.clear()
     assert RememberToken.objects.filter(user=user, revoke_reason="theft").exists()
-    with freeze_time(T0 + datetime.timedelta(minutes=20)):
+    with freeze_time(EPOCH + datetime.timedelta(minutes=20)):
         login(thief)
     assert [m.subject.split(":")[0] for m in mail.outbox] == ["A new browser remembers you"]
 

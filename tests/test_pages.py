@@ -13,11 +13,10 @@ from freezegun import freeze_time
 
 import rememberme
 from rememberme.models import RememberToken
-from tests.helpers import login
+from tests.helpers import EPOCH, login
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)
 STYLESHEET = '<link rel="stylesheet" href="/static/rememberme/rememberme.css">'
 
 
@@ -52,10 +51,10 @@ def test_every_region_of_the_base_template_can_be_replaced():
 def test_devices_page_shows_relative_times_with_the_exact_time_on_hover(user):
     # The session outlives the two hours, so the token is not rotated.
     client = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(client)
     token = RememberToken.objects.get(user=user)
-    with freeze_time(T0 + datetime.timedelta(hours=2)):
+    with freeze_time(EPOCH + datetime.timedelta(hours=2)):
         html = client.get("/accounts/devices/").content.decode()
     assert (
         f'<time datetime="{token.created_at.isoformat()}" '
@@ -69,9 +68,9 @@ def test_devices_page_shows_relative_times_with_the_exact_time_on_hover(user):
 def test_relative_times_are_translated(user, settings):
     settings.LANGUAGE_CODE = "fr"
     client = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(client)
-    with freeze_time(T0 + datetime.timedelta(hours=2)):
+    with freeze_time(EPOCH + datetime.timedelta(hours=2)):
         html = client.get("/accounts/devices/").content.decode()
     assert ">il y a 2\xa0heures</time>" in html
     assert "ce navigateur" in html
@@ -94,18 +93,18 @@ def test_relative_times_are_translated(user, settings):
     ],
 )
 def test_moment(delta, text):
-    with freeze_time(T0):
-        html = render("{% load rememberme %}{% moment value %}", value=T0 + delta)
+    with freeze_time(EPOCH):
+        html = render("{% load rememberme %}{% moment value %}", value=EPOCH + delta)
     assert html.endswith(f">{text}</time>")
 
 
 def test_moment_without_a_date_and_without_time_zones(settings):
     assert render("{% load rememberme %}{% moment value %}", value=None) == "\N{EN DASH}"
     settings.USE_TZ = False
-    with freeze_time(T0.replace(tzinfo=None)):
+    with freeze_time(EPOCH.replace(tzinfo=None)):
         html = render(
             "{% load rememberme %}{% moment value %}",
-            value=T0.replace(tzinfo=None) - datetime.timedelta(hours=1),
+            value=EPOCH.replace(tzinfo=None) - datetime.timedelta(hours=1),
         )
     assert html.endswith(">1\xa0hour ago</time>")
 

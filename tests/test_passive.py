@@ -9,7 +9,7 @@ from django.urls import include, path
 from rememberme.internal import passive
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, token_cookie
-from tests.views import whoami
+from tests.support.views import whoami
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_passive")]
 

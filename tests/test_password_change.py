@@ -20,7 +20,7 @@ from django.urls import include, path
 
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
-from tests.views import whoami as whoami_view
+from tests.support.views import whoami as whoami_view
 
 NEW_PASSWORD = "a much newer passphrase 42"
 

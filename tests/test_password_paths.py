@@ -1,7 +1,7 @@
 """
 Password change, whatever the path: any change of the stored password
 invalidates the user's tokens; only Django's own rehash of the same password
-at login keeps them (SPEC, "Password change, whatever the path").
+at login keeps them.
 
 A change is tried the ways a project or an attacker-controlled admin script
 makes it, before and after a raise of the hasher's work factor (after which

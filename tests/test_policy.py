@@ -12,12 +12,11 @@ from freezegun import freeze_time
 
 from rememberme.models import RememberToken
 from rememberme.policy import RememberMePolicy, get_policy
-from tests.helpers import close_browser, login, token_cookie, whoami
+from tests.helpers import EPOCH, close_browser, login, token_cookie, whoami
 
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.timedelta(days=1)
-START = datetime.datetime(2026, 1, 5, 12, 0, tzinfo=datetime.timezone.utc)
 
 
 class StaffAndShortPolicy(RememberMePolicy):
@@ -74,10 +73,10 @@ def test_staff_are_never_remembered(client: Client, staff: Any) -> None:
 
 
 def test_short_users_are_remembered_one_day_only(client: Client, short: Any) -> None:
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         response = login(client, "shorty")
         token = RememberToken.objects.get(user=short)
-        assert token.expires_at == START + DAY
+        assert token.expires_at == EPOCH + DAY
         assert response.cookies["rememberme"]["max-age"] == DAY.total_seconds()
         assert client.session.get_expiry_age() == 5 * 60
         # Used every few hours, the token still ends a day after the login.
@@ -86,16 +85,16 @@ def test_short_users_are_remembered_one_day_only(client: Client, short: Any) -> 
             close_browser(client)
             assert whoami(client)["restored"] is True
             assert client.session.get_expiry_age() == 5 * 60
-        frozen.move_to(START + DAY + datetime.timedelta(seconds=1))
+        frozen.move_to(EPOCH + DAY + datetime.timedelta(seconds=1))
         close_browser(client)
         assert whoami(client)["user"] is None
 
 
 def test_other_users_follow_the_settings(client: Client, user: Any, settings: Any) -> None:
-    with freeze_time(START):
+    with freeze_time(EPOCH):
         login(client)
         token = RememberToken.objects.get(user=user)
-        assert token.expires_at == START + datetime.timedelta(days=14)
+        assert token.expires_at == EPOCH + datetime.timedelta(days=14)
 
 
 def test_a_refused_token_is_not_restored_nor_revoked(client: Client, user: Any) -> None:
@@ -163,11 +162,11 @@ def test_check_accepts_persistent_keys(settings: Any) -> None:
 
 
 def test_status_reports_the_policy_token_expiry(client: Client, short: Any) -> None:
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client, "shorty")
         frozen.tick(datetime.timedelta(hours=7))
         close_browser(client)
-        whoami(client)  # restored: idle expiry now START + 31 h, capped at START + 1 day
+        whoami(client)  # restored: idle expiry now EPOCH + 31 h, capped at EPOCH + 1 day
         data = client.get("/accounts/status/").json()
-    assert data["token_expires_at"] == (START + DAY).isoformat()
+    assert data["token_expires_at"] == (EPOCH + DAY).isoformat()
     assert data["session_expires_in"] == 5 * 60

@@ -1,7 +1,7 @@
 """
 The rotation protocol, proved on a model and checked against the code.
 
-1. ``tests/protocol_model.py`` is an executable model of the protocol (see
+1. ``tests/support/protocol_model.py`` is an executable model of the protocol (see
    its docstring). Every interleaving of its actions within the stated
    bound is explored, and the invariants hold on every transition; the
    same search with the repair rule as it was before finds the hole that
@@ -40,8 +40,8 @@ from hypothesis.stateful import (
 from rememberme import signals
 from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
-from tests import protocol_model as model
-from tests.helpers import PASSWORD, login, token_cookie
+from tests.helpers import EPOCH, PASSWORD, login, token_cookie
+from tests.support import protocol_model as model
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +97,6 @@ def test_status_pings_that_record_nothing_let_a_replay_keep_a_cookie():
 
 # -- The real implementation, driven with the model's actions -----------------
 
-T0 = datetime.datetime(2026, 5, 1, 8, 0, tzinfo=datetime.timezone.utc)
-
 
 def tick_length() -> datetime.timedelta:
     """One tick of the model: the grace window the site runs with, in the model's ticks."""
@@ -120,7 +118,7 @@ class Protocol(RuleBasedStateMachine):
         user, _created = get_user_model().objects.get_or_create(username="alice")
         user.set_password(PASSWORD)
         user.save()
-        self.frozen = freeze_time(T0)
+        self.frozen = freeze_time(EPOCH)
         self.clock = self.frozen.start()
         self.thefts: list[dict[str, Any]] = []
         signals.theft_detected.connect(self._theft, weak=False, dispatch_uid="protocol-machine")
@@ -192,7 +190,7 @@ class Protocol(RuleBasedStateMachine):
         row = RememberToken.objects.get()
         assert (row.revoked_at is not None) is state.token.revoked
         if not state.token.revoked:
-            assert row.rotated_at == T0 + tick_length() * state.token.rot
+            assert row.rotated_at == EPOCH + tick_length() * state.token.rot
             assert row.rotation_arrived is state.token.arrived
 
     # Rules: the model's actions ------------------------------------------
@@ -265,7 +263,7 @@ class Protocol(RuleBasedStateMachine):
             if not model.can_tick(self.state, MACHINE):
                 break
             self.state = model.tick(self.state)
-        self.clock.move_to(T0 + tick_length() * self.state.t)
+        self.clock.move_to(EPOCH + tick_length() * self.state.t)
 
     @precondition(lambda self: model.can_copy(self.state, MACHINE))
     @rule()
@@ -312,7 +310,7 @@ def test_the_implementation_agrees_with_the_model(settings_, capsys):
 
 @pytest.fixture
 def settings_(settings):
-    # The grace window is the site's own (tests.settings), read through
+    # The grace window is the site's own (tests.support.settings), read through
     # tick_length(); every request re-checks its token, as in the model.
     settings.REMEMBERME_REVALIDATE_INTERVAL = 0
     return settings

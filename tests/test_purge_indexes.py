@@ -11,7 +11,7 @@ from django.db.models.sql import DeleteQuery
 from django.utils import timezone
 
 from rememberme import purge
-from rememberme.internal.crypto import new_cookie_value
+from rememberme.internal.cookie import new_cookie_value
 from rememberme.models import RememberToken
 
 pytestmark = pytest.mark.django_db

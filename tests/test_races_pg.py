@@ -40,20 +40,21 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from rememberme.internal.crypto import parse_cookie_value, verify_verifier
+from rememberme.internal.cookie import parse_cookie_value
+from rememberme.internal.crypto import verify_verifier
 from rememberme.models import RememberToken, RevokeReason
+from tests.helpers import BACKEND
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 COOKIE = "rememberme"
-GRACE = 5  # seconds; tests/race_settings.py reads it from the environment
+GRACE = 5  # seconds; tests/support/race_settings.py reads it from the environment
 WORKERS = 4
 # Burst size -> how many bursts. A burst of n has n * (n - 1) / 2 racing
 # pairs: 100 + 150 + 280 + 480 = 1,010 pairs, 494 requests.
 BURSTS = {2: 100, 3: 50, 8: 10, 16: 4}
 DEADLINE = 150  # seconds for the whole module, server start included
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Reply:
 
 
 class Server:
-    """A gunicorn serving ``tests.race_wsgi`` on 127.0.0.1, on a port of its choosing."""
+    """A gunicorn serving ``tests.support.race_wsgi`` on 127.0.0.1, on a port of its choosing."""
 
     def __init__(self, db_name: str, log: Path, mail_dir: Path) -> None:
         self.log = log
@@ -75,7 +76,7 @@ class Server:
         self.started = time.monotonic()
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.race_settings",
+            "DJANGO_SETTINGS_MODULE": "tests.support.race_settings",
             "REMEMBERME_TEST_POSTGRES": "1",
             "REMEMBERME_RACE_DB_NAME": db_name,
             "REMEMBERME_RACE_GRACE": str(GRACE),
@@ -100,7 +101,7 @@ class Server:
                 "5",
                 "--backlog",
                 "64",
-                "tests.race_wsgi:application",
+                "tests.support.race_wsgi:application",
             ],
             cwd=ROOT,
             env=env,

@@ -25,11 +25,9 @@ from freezegun import freeze_time
 from rememberme import revoke_user_tokens
 from rememberme.internal.conf import app_settings
 from rememberme.models import RememberToken
-from tests.helpers import close_browser, login, token_cookie, whoami
+from tests.helpers import BACKEND, EPOCH, browser_with, close_browser, login, token_cookie, whoami
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
-T0 = datetime.datetime(2026, 3, 1, 12, 0, 0)
-DOCS_ROUTER = "tests.replica_router.PrimaryReplicaRouter"
+DOCS_ROUTER = "tests.support.replica_router.PrimaryReplicaRouter"
 
 pytestmark = [
     pytest.mark.django_db(databases=["default", "replica"]),
@@ -62,14 +60,8 @@ def routed(settings, user):
     return settings
 
 
-def browser_with(cookie: str) -> Client:
-    client = Client()
-    client.cookies[app_settings.COOKIE_NAME] = cookie
-    return client
-
-
 def test_newest_cookie_is_not_theft_when_the_replica_is_one_rotation_behind(routed, user, thefts):
-    with freeze_time(T0) as clock:
+    with freeze_time(EPOCH) as clock:
         token, value = RememberToken.objects.issue(user, backend=BACKEND)
         replicate()
         browser = browser_with(value.encode())
@@ -88,7 +80,7 @@ def test_newest_cookie_is_not_theft_when_the_replica_is_one_rotation_behind(rout
 
 
 def test_replayed_old_cookie_is_still_theft(routed, user, thefts):
-    with freeze_time(T0) as clock:
+    with freeze_time(EPOCH) as clock:
         token, value = RememberToken.objects.issue(user, backend=BACKEND)
         replicate()
         owner = browser_with(value.encode())
@@ -147,7 +139,7 @@ def _restored_then_revoked_past_the_replica(user: Any, clock: Any) -> Client:
 
 def test_revocation_reaches_a_live_session_while_the_replica_lags(routed, user, ended):
     routed.REMEMBERME_REVALIDATE_INTERVAL = 60
-    with freeze_time(T0) as clock:
+    with freeze_time(EPOCH) as clock:
         browser = _restored_then_revoked_past_the_replica(user, clock)
         assert whoami(browser)["user"] is None
     assert ended[-1]["reason"] == "revoked"
@@ -158,7 +150,7 @@ def test_status_reports_the_revocation_the_replica_has_not_seen(routed, user):
     # token where the revalidation does: it must not promise a session that
     # the next ordinary request ends.
     routed.REMEMBERME_REVALIDATE_INTERVAL = 60
-    with freeze_time(T0) as clock:
+    with freeze_time(EPOCH) as clock:
         browser = _restored_then_revoked_past_the_replica(user, clock)
         assert browser.get("/accounts/status/").json()["authenticated"] is False
         assert whoami(browser)["user"] is None
@@ -173,10 +165,10 @@ def test_token_cap_counts_the_tokens_the_replica_has_not_seen(routed, user):
 
 def test_purge_defaults_to_the_database_that_writes_tokens(settings, user):
     # Tokens live on the alias the router writes them to, not on "default".
-    settings.DATABASE_ROUTERS = ["tests.replica_router.WritesToReplicaRouter"]
+    settings.DATABASE_ROUTERS = ["tests.support.replica_router.WritesToReplicaRouter"]
     replicate()
     owner = get_user_model()._base_manager.using("replica").get(pk=user.pk)
-    with freeze_time(T0 - datetime.timedelta(days=365)):
+    with freeze_time(EPOCH - datetime.timedelta(days=365)):
         RememberToken.objects.issue(owner, backend=BACKEND)
     assert RememberToken.objects.using("replica").count() == 1
     call_command("purge_remember_tokens", verbosity=0)
@@ -185,7 +177,7 @@ def test_purge_defaults_to_the_database_that_writes_tokens(settings, user):
 
 def test_purge_database_option(settings, user):
     for alias in ("default", "replica"):
-        with freeze_time(T0 - datetime.timedelta(days=365)):
+        with freeze_time(EPOCH - datetime.timedelta(days=365)):
             RememberToken.objects.db_manager(alias).issue(
                 get_user_model()
                 ._base_manager.using(alias)

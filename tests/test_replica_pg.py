@@ -11,7 +11,7 @@ reaches live sessions at once, and a replayed cookie is still theft.
 
 The race bursts (gunicorn, several processes) run in test_races_pg.py,
 whose server takes the same router when REMEMBERME_TEST_PG_REPLICA_PORT is
-set (tests/race_settings.py). Data must be committed for the standby to
+set (tests/support/race_settings.py). Data must be committed for the standby to
 see it: these tests are transactional.
 """
 
@@ -31,11 +31,19 @@ from django.test import Client
 
 from rememberme import revoke_user_tokens, signals
 from rememberme.models import RememberToken, RevokeReason
-from tests.helpers import PASSWORD, close_browser, login, receiving, token_cookie, whoami
+from tests.helpers import (
+    BACKEND,
+    PASSWORD,
+    browser_with,
+    close_browser,
+    login,
+    receiving,
+    token_cookie,
+    whoami,
+)
 
 REPLICA_PORT = os.environ.get("REMEMBERME_TEST_PG_REPLICA_PORT", "")
-DOCS_ROUTER = "tests.replica_router.PrimaryReplicaRouter"
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+DOCS_ROUTER = "tests.support.replica_router.PrimaryReplicaRouter"
 GRACE = 1  # seconds: shorter than the lag, so every restore below rotates
 USERS = 8
 ROUNDS = 6
@@ -101,12 +109,6 @@ def routed(settings, replica):
 def primary_tokens() -> Any:
     """Tokens as the primary has them: the tests' own reads must not lag either."""
     return RememberToken.objects.using("default")
-
-
-def browser_with(cookie: str) -> Client:
-    client = Client()
-    client.cookies["rememberme"] = cookie
-    return client
 
 
 def make_users(prefix: str, count: int) -> list[Any]:
@@ -245,7 +247,7 @@ def test_race_server_reads_through_the_router(replica):
     )
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.race_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.support.race_settings",
         "REMEMBERME_RACE_DB_NAME": connections["default"].settings_dict["NAME"],
     }
     out = subprocess.run(

@@ -1,4 +1,4 @@
-"""Restoring a session from a token: every rule of SPEC "Restore"."""
+"""Restoring a session from a token: every rule of the restore (docs/security.rst)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.internal import crypto
+from rememberme.internal.cookie import CookieValue, new_cookie_value
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, login, parsed, receiving, token_cookie, whoami
 
@@ -235,7 +236,7 @@ def test_malformed_cookie_costs_no_query_and_no_argon2(
 def test_unknown_selector_costs_one_query_and_no_argon2(
     client, user, django_assert_num_queries, argon2_calls
 ):
-    client.cookies["rememberme"] = crypto.new_cookie_value().encode()
+    client.cookies["rememberme"] = new_cookie_value().encode()
     with django_assert_num_queries(1) as captured:
         response = client.get("/whoami/")
     assert response.json() == ANON
@@ -312,7 +313,7 @@ def test_a_cookie_of_another_users_selector_and_own_verifier_is_refused(
     login(bob, "bob")
     alices = parsed(token_cookie(alice))
     bobs = parsed(token_cookie(bob))
-    mixed = crypto.CookieValue(alices.selector, bobs.verifier)
+    mixed = CookieValue(alices.selector, bobs.verifier)
     client.cookies["rememberme"] = mixed.encode()
     assert whoami(client) == ANON
 
@@ -374,7 +375,7 @@ def test_a_session_key_already_taken_is_drawn_again(user, settings, tmp_path, en
 
 
 def test_an_engine_that_draws_its_own_keys_keeps_its_generator(user, settings):
-    settings.SESSION_ENGINE = "tests.own_key_engine"
+    settings.SESSION_ENGINE = "tests.support.own_key_engine"
     client = Client()
     login(client)
     close_browser(client)

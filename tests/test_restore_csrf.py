@@ -1,6 +1,6 @@
 """
 Every restore rotates the CSRF token, whatever view the restoring request
-reaches (SPEC, "Reliability and security").
+reaches.
 
 A CSRF token planted before the restore (a sibling subdomain can set the
 cookie) must not survive it: otherwise a forged form post carrying the

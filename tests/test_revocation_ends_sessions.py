@@ -29,9 +29,9 @@ from freezegun import freeze_time
 from rememberme import revoke_user_tokens
 from rememberme.internal import session_keys
 from rememberme.models import RememberToken, RevokeReason
-from tests import engines
-from tests import urls as base_urls
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.support import engines
+from tests.support import urls as base_urls
 
 urlpatterns = [
     *base_urls.urlpatterns,

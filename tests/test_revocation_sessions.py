@@ -28,7 +28,7 @@ from tests.helpers import close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 
-# The same variable as tests/engines.py; without it, a local server's db 1
+# The same variable as tests/support/engines.py; without it, a local server's db 1
 # is used when one answers (the run says so when none does).
 REDIS_URL = os.environ.get("REMEMBERME_TEST_REDIS") or "redis://127.0.0.1:6379/1"
 ENGINES = ["db", "cache", "cache-redis", "cached_db", "file", "signed_cookies"]

@@ -15,31 +15,32 @@ from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.internal import crypto
+from rememberme.internal.cookie import CookieValue, new_cookie_value
 from rememberme.models import RememberToken
-from tests.helpers import close_browser, login, parsed, receiving, token_cookie, whoami
+from tests.helpers import (
+    EPOCH,
+    browser_with,
+    close_browser,
+    login,
+    parsed,
+    receiving,
+    token_cookie,
+    whoami,
+)
 
 pytestmark = pytest.mark.django_db
-
-T0 = datetime.datetime(2026, 3, 1, 12, 0, 0)
-
-
-def browser_with(cookie: str) -> Client:
-    """A browser that holds only this token cookie (no session)."""
-    client = Client()
-    client.cookies["rememberme"] = cookie
-    return client
 
 
 @pytest.fixture
 def issued(client, user):
-    """The cookie of a token issued at T0, and the token."""
-    with freeze_time(T0):
+    """The cookie of a token issued at EPOCH, and the token."""
+    with freeze_time(EPOCH):
         login(client)
     return token_cookie(client), RememberToken.objects.get(user=user)
 
 
 def at(seconds: float):
-    return freeze_time(T0 + datetime.timedelta(minutes=10, seconds=seconds))
+    return freeze_time(EPOCH + datetime.timedelta(minutes=10, seconds=seconds))
 
 
 def test_grace_request_gets_a_session_and_no_cookie(issued):
@@ -104,7 +105,7 @@ def test_replay_after_the_window_is_theft(issued, thefts, caplog, other_user):
     cookie, token = issued
     # The user's other remembered browser goes down with the series.
     other = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(other)
     other_token = RememberToken.objects.exclude(pk=token.pk).get()
     with at(0):
@@ -147,7 +148,7 @@ def test_older_than_previous_verifier_is_theft_even_in_the_window(issued, thefts
 
 def test_random_verifier_for_a_known_selector_is_theft(issued, thefts):
     cookie, token = issued
-    forged = crypto.CookieValue(parsed(cookie).selector, crypto.new_cookie_value().verifier)
+    forged = CookieValue(parsed(cookie).selector, new_cookie_value().verifier)
     with at(0):
         assert browser_with(forged.encode()).get("/whoami/").json()["user"] is None
     assert len(thefts) == 1
@@ -170,7 +171,7 @@ def test_fresh_token_rotates_on_first_use(issued):
     cookie, _ = issued
     # Issuing is not a rotation: a browser restarted seconds after sign-in
     # still gets a new verifier.
-    with freeze_time(T0 + datetime.timedelta(seconds=2)):
+    with freeze_time(EPOCH + datetime.timedelta(seconds=2)):
         response = browser_with(cookie).get("/whoami/")
     assert response.cookies["rememberme"].value not in ("", cookie)
 
@@ -264,8 +265,8 @@ def test_rotation_updates_usage_details(issued):
     token.refresh_from_db()
     assert token.user_agent == "NewBrowser/2.0"
     assert token.ip_address == "192.0.2.7"
-    assert token.last_used_at == timezone.make_aware(T0 + datetime.timedelta(minutes=10))
-    assert token.created_at == timezone.make_aware(T0)
+    assert token.last_used_at == EPOCH + datetime.timedelta(minutes=10)
+    assert token.created_at == EPOCH
 
 
 def test_a_theft_stays_revoked_when_a_receiver_fails(issued):

@@ -15,15 +15,13 @@ from django.utils.crypto import salted_hmac
 
 from rememberme.internal import crypto
 from rememberme.models import RememberToken
-from tests.helpers import close_browser, login, whoami
+from tests.helpers import BACKEND, close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
 
 def test_an_issued_row_holds_raw_digests(user: Any) -> None:
-    token, value = RememberToken.objects.issue(user, backend=MODEL_BACKEND)
+    token, value = RememberToken.objects.issue(user, backend=BACKEND)
     row = RememberToken.objects.get(pk=token.pk)
     # Each as narrow as its job allows (the arithmetic is in crypto.py and
     # docs/security.rst): the time and 128 bits of SHA-256; HMAC-SHA256
@@ -56,17 +54,17 @@ def test_a_row_with_a_full_length_fingerprint_is_still_restored(user: Any) -> No
 
 
 def test_the_backend_is_found_again_while_configured(user: Any, settings: Any) -> None:
-    token, _value = RememberToken.objects.issue(user, backend=MODEL_BACKEND)
+    token, _value = RememberToken.objects.issue(user, backend=BACKEND)
     row = RememberToken.objects.get(pk=token.pk)
-    assert row.backend == MODEL_BACKEND
+    assert row.backend == BACKEND
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
     assert row.backend == ""
 
 
 def test_backend_can_be_given_by_path(user: Any) -> None:
-    token = RememberToken(user=user, backend=MODEL_BACKEND)  # type: ignore[misc]
-    assert bytes(token.backend_digest) == crypto.backend_digest(MODEL_BACKEND)
-    assert token.backend == MODEL_BACKEND
+    token = RememberToken(user=user, backend=BACKEND)  # type: ignore[misc]
+    assert bytes(token.backend_digest) == crypto.backend_digest(BACKEND)
+    assert token.backend == BACKEND
 
 
 def test_a_long_user_agent_is_bounded(user: Any) -> None:

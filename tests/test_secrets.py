@@ -26,20 +26,15 @@ from django.test import Client, RequestFactory, override_settings
 from django.views.debug import ExceptionReporter
 from freezegun import freeze_time
 
-from rememberme.internal.crypto import (
-    SELECTOR_LENGTH,
-    VERIFIER_LENGTH,
-    parse_cookie_value,
-    unpack_hash,
-)
+from rememberme.internal.cookie import SELECTOR_LENGTH, VERIFIER_LENGTH, parse_cookie_value
+from rememberme.internal.crypto import unpack_hash
 from rememberme.internal.state import RequestState
 from rememberme.internal.tokens import Outcome, Verdict, check_token
 from rememberme.models import RememberToken
-from tests.helpers import PASSWORD, close_browser, login, token_cookie
+from tests.helpers import EPOCH, PASSWORD, close_browser, login, token_cookie
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime.datetime(2026, 5, 1, 9, 0, 0)
 
 COOKIE_LENGTH = SELECTOR_LENGTH + 1 + VERIFIER_LENGTH
 
@@ -111,13 +106,13 @@ class Secrets:
 def full_flow(secrets: Secrets, user: Any) -> None:
     """Login, restore, grace, theft, logout, password change, junk cookies."""
     client = Client()
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(client)
         secrets.cookie(token_cookie(client))
         secrets.hashes()
         first = token_cookie(client)
         assert first is not None
-    with freeze_time(T0 + datetime.timedelta(minutes=5)):
+    with freeze_time(EPOCH + datetime.timedelta(minutes=5)):
         close_browser(client)
         client.get("/whoami/")  # restore and rotation
         client.get("/whoami/")  # the rotation's response arrived
@@ -126,7 +121,7 @@ def full_flow(secrets: Secrets, user: Any) -> None:
         late_tab = Client()
         late_tab.cookies["rememberme"] = first
         late_tab.get("/whoami/")  # the grace window
-    with freeze_time(T0 + datetime.timedelta(hours=1)):
+    with freeze_time(EPOCH + datetime.timedelta(hours=1)):
         thief = Client()
         thief.cookies["rememberme"] = first
         assert thief.get("/whoami/").json()["user"] is None  # theft

@@ -18,6 +18,12 @@ from freezegun import freeze_time
 
 from rememberme.internal import crypto
 from rememberme.internal.conf import app_settings
+from rememberme.internal.cookie import (
+    SELECTOR_LENGTH,
+    SELECTOR_TIME_LENGTH,
+    new_cookie_value,
+    parse_cookie_value,
+)
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, parsed, token_cookie, whoami
 
@@ -59,14 +65,14 @@ def test_nothing_read_from_the_table_triggers_the_theft_rule(
     owner: tuple[Client, str], thefts: list[Any]
 ) -> None:
     browser, _selector = owner
-    verifier = crypto.new_cookie_value().verifier
+    verifier = new_cookie_value().verifier
     candidates = set()
     for value in stored_values():
-        for start in range(0, max(1, len(value) - crypto.SELECTOR_LENGTH + 1)):
-            candidates.add(value[start : start + crypto.SELECTOR_LENGTH])
+        for start in range(0, max(1, len(value) - SELECTOR_LENGTH + 1)):
+            candidates.add(value[start : start + SELECTOR_LENGTH])
     tried = 0
     for candidate in sorted(candidates):
-        if crypto.parse_cookie_value(f"{candidate}:{verifier}") is None:
+        if parse_cookie_value(f"{candidate}:{verifier}") is None:
             continue
         tried += 1
         attacker = Client()
@@ -92,18 +98,18 @@ def test_the_digest_is_the_time_then_128_bits_of_sha256() -> None:
     # 128 bits of SHA-256, as many as the selector has random bits: a
     # preimage still costs 2**128 tries, and the other 16 bytes would only
     # widen every row and every entry of the unique index.
-    selector = crypto.new_cookie_value().selector
+    selector = new_cookie_value().selector
     digest = crypto.selector_digest(selector)
     assert len(digest) == crypto.SELECTOR_DIGEST_LENGTH == 4 + 16
-    assert digest[:4] == bytes.fromhex(selector[: crypto.SELECTOR_TIME_LENGTH])
+    assert digest[:4] == bytes.fromhex(selector[:SELECTOR_TIME_LENGTH])
     assert digest[4:] == hashlib.sha256(selector.encode()).digest()[:16]
 
 
 def test_digests_keep_the_index_ordered_by_age() -> None:
     with freeze_time("2026-01-01 00:00:00") as frozen:
-        older = crypto.selector_digest(crypto.new_cookie_value().selector)
+        older = crypto.selector_digest(new_cookie_value().selector)
         frozen.tick(1)
-        newer = crypto.selector_digest(crypto.new_cookie_value().selector)
+        newer = crypto.selector_digest(new_cookie_value().selector)
     assert older < newer
 
 
@@ -116,4 +122,4 @@ def test_rotation_keeps_the_row_found_by_the_same_selector(owner: tuple[Client, 
     found = RememberToken.objects.find(selector)
     assert found is not None
     assert found.selector == selector
-    assert RememberToken.objects.find(crypto.new_cookie_value().selector) is None
+    assert RememberToken.objects.find(new_cookie_value().selector) is None

@@ -16,16 +16,15 @@ from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.models import RememberToken
-from tests.engines import engine, moves_time, session_cookie
-from tests.helpers import close_browser, login, token_cookie, whoami
+from tests.helpers import EPOCH, close_browser, login, token_cookie, whoami
+from tests.support.engines import engine, moves_time, session_cookie
 
 __all__ = ["engine"]
 
 pytestmark = pytest.mark.django_db
 
 AGE = 600
-START = datetime.datetime(2026, 1, 5, 12, 0, tzinfo=datetime.timezone.utc)
-LATER = START + datetime.timedelta(seconds=AGE + 5)
+LATER = EPOCH + datetime.timedelta(seconds=AGE + 5)
 
 # What each engine still knows of an expired session's user (see
 # rememberme/expiry.py and docs/howto/expiry-vs-logout.rst).
@@ -84,7 +83,7 @@ def test_revoked(engine: str, user: Any, ended: list[dict[str, Any]], settings: 
     moves_time(engine)
     settings.REMEMBERME_REVALIDATE_INTERVAL = 60
     client = Client()
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client)
         token = RememberToken.objects.get(user=user)
         token.revoke("admin")
@@ -98,7 +97,7 @@ def test_revoked(engine: str, user: Any, ended: list[dict[str, Any]], settings: 
 def test_expired_without_token(engine: str, user: Any, ended: list[dict[str, Any]]) -> None:
     moves_time(engine)
     client = Client()
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client, remember=False)
         frozen.move_to(LATER)
         assert whoami(client)["user"] is None
@@ -114,7 +113,7 @@ def test_expired_then_restored(engine: str, user: Any, ended: list[dict[str, Any
     """Sent before the token restores a new session, so apps see the expiry first."""
     moves_time(engine)
     client = Client()
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client)
         token = RememberToken.objects.get(user=user)
         frozen.move_to(LATER)
@@ -139,7 +138,7 @@ def test_expired_with_unusable_token(
     """An expired session is reported even when the token cannot restore it."""
     moves_time(engine)
     client = Client()
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client)
         # Unusable from the password on (a revocation, by contrast, ends the
         # session there and then: tests/test_revocation_ends_sessions.py).
@@ -152,7 +151,7 @@ def test_expired_with_unusable_token(
 
 def test_expired_with_malformed_token_cookie(user: Any, ended: list[dict[str, Any]]) -> None:
     client = Client()
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client, remember=False)
         client.cookies["rememberme"] = "not-a-token"
         frozen.move_to(LATER)
@@ -170,7 +169,7 @@ def test_no_expiry_for_a_session_that_was_signed_out(
     (db), or a made-up cookie: the logout was already reported, nothing
     expired.
     """
-    from tests.engines import configure
+    from tests.support.engines import configure
 
     configure(name, settings, tmp_path)
     client = Client()
@@ -192,7 +191,7 @@ def test_db_user_read_from_expired_row_until_clearsessions(
 
     client = Client()
     other = Client()
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client, remember=False)
         login(other, remember=False)
         frozen.move_to(LATER)
@@ -210,11 +209,11 @@ def test_signed_cookie_past_its_own_expiry_is_refused(
     weeks), not a session's own shorter expiry (ticket #19201): a copied
     cookie would keep working. rememberme enforces the session's expiry.
     """
-    from tests.engines import configure
+    from tests.support.engines import configure
 
     configure("signed_cookies", settings, tmp_path)
     client = Client()
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client, remember=False)
         copied = session_cookie(client)
         frozen.move_to(LATER)
@@ -228,7 +227,7 @@ def test_signed_cookie_past_its_own_expiry_is_refused(
 def test_status_sends_nothing(engine: str, user: Any, ended: list[dict[str, Any]]) -> None:
     moves_time(engine)
     client = Client()
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client)
         frozen.move_to(LATER)
         assert client.get("/accounts/status/").json()["authenticated"] is False
@@ -243,7 +242,7 @@ def test_session_cookie_name_setting_is_honoured(
 ) -> None:
     settings.SESSION_COOKIE_NAME = "custom_sid"
     client = Client()
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client, remember=False)
         assert session_cookie(client)
         frozen.move_to(LATER)

@@ -18,7 +18,7 @@ import rememberme
 from rememberme import views
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
-from tests.views import whoami as whoami_view
+from tests.support.views import whoami as whoami_view
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_signin")]
 

@@ -11,7 +11,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from rememberme.internal import crypto, tokens
-from rememberme.internal.crypto import new_cookie_value
+from rememberme.internal.cookie import new_cookie_value
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, token_cookie, whoami
 

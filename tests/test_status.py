@@ -15,15 +15,14 @@ from freezegun import freeze_time
 from rememberme import signals
 from rememberme.internal import expiry
 from rememberme.models import RememberToken
-from tests.engines import count_saves, engine, moves_time, session_cookie, set_cookies
-from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.helpers import EPOCH, PASSWORD, close_browser, login, token_cookie, whoami
+from tests.support.engines import count_saves, engine, moves_time, session_cookie, set_cookies
 
 __all__ = ["engine"]
 
 pytestmark = pytest.mark.django_db
 
 AGE = 600
-START = datetime.datetime(2026, 1, 5, 12, 0, tzinfo=datetime.timezone.utc)
 
 
 @pytest.fixture
@@ -72,14 +71,14 @@ def test_get_only(client, user):
 
 
 def test_remembered_session_fields(client, user):
-    with freeze_time(START):
+    with freeze_time(EPOCH):
         login(client)
         token = RememberToken.objects.get(user=user)
         data = status(client).json()
     assert data == {
         "authenticated": True,
         "remembered": True,
-        "session_expires_at": (START + datetime.timedelta(seconds=AGE)).isoformat(),
+        "session_expires_at": (EPOCH + datetime.timedelta(seconds=AGE)).isoformat(),
         "session_expires_in": AGE,
         "expires_at_browser_close": False,
         "token_expires_at": token.expires_at.isoformat(),
@@ -87,18 +86,18 @@ def test_remembered_session_fields(client, user):
 
 
 def test_token_expiry_is_the_end_the_restore_enforces(client, user, settings):
-    with freeze_time(START):
+    with freeze_time(EPOCH):
         login(client)
         settings.REMEMBERME_TOKEN_AGE = datetime.timedelta(days=2)
         data = status(client).json()
     # The end the token was given at sign-in, which a restore enforces; the
     # shortened lifetime applies from the token's next use.
-    assert data["token_expires_at"] == (START + datetime.timedelta(days=14)).isoformat()
+    assert data["token_expires_at"] == (EPOCH + datetime.timedelta(days=14)).isoformat()
 
 
 def test_unremembered_browser_close_session(client, user, settings):
     settings.REMEMBERME_UNREMEMBERED_SESSION_AGE = 0
-    with freeze_time(START):
+    with freeze_time(EPOCH):
         login(client, remember=False)
         data = status(client).json()
     assert data["authenticated"] is True
@@ -207,7 +206,7 @@ def test_no_restore_after_browser_close(client, user):
 
 def test_not_counted_for_revalidation(client, user, settings):
     settings.REMEMBERME_REVALIDATE_INTERVAL = 60
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client)
         checked = client.session["_rememberme_checked"]
         frozen.tick(120)
@@ -233,7 +232,7 @@ def test_not_counted_for_revalidation(client, user, settings):
 
 def test_db_fallback_without_stamp(client, user):
     """A session saved before the stamp existed: the row's expire_date is the truth."""
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client, remember=False)
         key = session_cookie(client)
         row = Session.objects.get(session_key=key)
@@ -242,7 +241,7 @@ def test_db_fallback_without_stamp(client, user):
         store = Client().session.__class__
         Session.objects.filter(session_key=key).update(
             session_data=store().encode(data),
-            expire_date=START + datetime.timedelta(seconds=123),
+            expire_date=EPOCH + datetime.timedelta(seconds=123),
         )
         frozen.tick(20)
         assert status(client).json()["session_expires_in"] == 103
@@ -311,7 +310,7 @@ def test_deleted_token_ends_the_session_only_at_the_check(
     client: Client, user: Any, settings: Any
 ) -> None:
     settings.REMEMBERME_REVALIDATE_INTERVAL = 60
-    with freeze_time(START) as frozen:
+    with freeze_time(EPOCH) as frozen:
         login(client)
         RememberToken.objects.filter(user=user).delete()
         data = status(client).json()

@@ -16,20 +16,18 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.helpers import login, token_cookie
+from tests.helpers import EPOCH, login, token_cookie
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime.datetime(2026, 5, 1, 8, 0, 0)
-
 
 def at(seconds: float):
-    return freeze_time(T0 + datetime.timedelta(hours=1, seconds=seconds))
+    return freeze_time(EPOCH + datetime.timedelta(hours=1, seconds=seconds))
 
 
 @pytest.fixture
 def old_cookie(client, user):
-    with freeze_time(T0):
+    with freeze_time(EPOCH):
         login(client)
     return token_cookie(client)
 

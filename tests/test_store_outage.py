@@ -6,7 +6,7 @@ Redis outage looks, to the middleware, like browsers whose sessions are
 gone. Whatever its length, and whether the store comes back with its data
 or without, every browser that was signed in is signed in again afterwards,
 on its old session or through its token. The store here is a local-memory
-cache that can be switched off (tests/switchable_cache.py); the same is
+cache that can be switched off (tests/support/switchable_cache.py); the same is
 run against a real Redis server stopped and started in
 tests/test_store_outage_redis.py.
 """
@@ -24,17 +24,16 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.helpers import login, token_cookie
-from tests.switchable_cache import SwitchableCache
+from tests.helpers import EPOCH, login, token_cookie
+from tests.support.switchable_cache import SwitchableCache
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime.datetime(2026, 6, 1, 9, 0, 0)
 BROWSERS = 5
 
 
 def at(seconds: float):
-    return freeze_time(T0 + datetime.timedelta(seconds=seconds))
+    return freeze_time(EPOCH + datetime.timedelta(seconds=seconds))
 
 
 @pytest.fixture
@@ -42,7 +41,7 @@ def store(settings: Any) -> Iterator[type[SwitchableCache]]:
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "sessions": {
-            "BACKEND": "tests.switchable_cache.SwitchableCache",
+            "BACKEND": "tests.support.switchable_cache.SwitchableCache",
             "LOCATION": "rememberme-outage",
         },
     }

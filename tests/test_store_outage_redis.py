@@ -28,7 +28,7 @@ from django.test import Client
 from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.helpers import login
+from tests.helpers import EPOCH, login
 
 PORT = os.environ.get("REMEMBERME_TEST_OUTAGE_REDIS_PORT")
 pytestmark = [
@@ -42,7 +42,6 @@ pytestmark = [
 ]
 
 BROWSERS = 20
-T0 = datetime.datetime(2026, 6, 1, 9, 0, 0)
 
 
 class RedisServer:
@@ -118,7 +117,7 @@ def site(settings: Any, redis_server: RedisServer) -> RedisServer:
 
 def at(seconds: float):
     # Redis keeps its own clock for expiry; the sessions here live for hours.
-    return freeze_time(T0 + datetime.timedelta(seconds=seconds))
+    return freeze_time(EPOCH + datetime.timedelta(seconds=seconds))
 
 
 def whoami(browser: Client) -> tuple[int, str | None]:

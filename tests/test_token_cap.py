@@ -15,11 +15,9 @@ from django.utils import timezone
 from rememberme import signals
 from rememberme.checks import check_settings
 from rememberme.models import RememberToken, token_ends
-from tests.helpers import close_browser, login, whoami
+from tests.helpers import BACKEND, close_browser, login, whoami
 
 pytestmark = pytest.mark.django_db
-
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def issue(user: Any, name: str = "") -> RememberToken:

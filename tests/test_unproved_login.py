@@ -14,7 +14,7 @@ from django.urls import include, path
 import rememberme
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, token_cookie, whoami
-from tests.views import whoami as whoami_view
+from tests.support.views import whoami as whoami_view
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_unproved_login")]
 

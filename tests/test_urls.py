@@ -8,7 +8,7 @@ import pytest
 from django.urls import NoReverseMatch, include, path, reverse
 
 from tests.helpers import PASSWORD
-from tests.views import whoami
+from tests.support.views import whoami
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ session store. Without more, the remember-me token of that browser would
 sign it straight back in on its next request: for a remembered browser,
 "sign out" has to reach the token too. Only deletions of live sessions
 count: a session that ends by itself (expiry, ``clearsessions``) leaves its
-token alone, as SPEC's "ending a session alone does not revoke the token"
-says.
+token alone: a session that merely ends does not revoke its browser's
+token (docs/security.rst).
 """
 
 from __future__ import annotations

@@ -205,8 +205,8 @@ class Settings:
     def ARGON2_PARAMS(self) -> dict[str, int]:
         # argon2-cffi's floor (one pass over 8 KiB, one lane): a verifier is
         # 256 random bits, which no hash rate can search, so stretching buys
-        # nothing (the arithmetic is in docs/security.rst; the measurements,
-        # 0.05 ms for a verify and a hash, in docs/performance.rst).
+        # nothing (the arithmetic is in docs/security.rst, the measurements
+        # in docs/performance.rst).
         params = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
         params.update(self.configured("REMEMBERME_ARGON2_PARAMS"))
         return params

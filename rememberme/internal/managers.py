@@ -14,14 +14,8 @@ from django.utils import timezone
 from ..signals import RevokeReason, token_revoked
 from . import session_keys
 from .conf import app_settings
-from .crypto import (
-    CookieValue,
-    backend_digest,
-    hash_verifier,
-    new_cookie_value,
-    password_fingerprint,
-    selector_digest,
-)
+from .cookie import CookieValue, new_cookie_value
+from .crypto import backend_digest, hash_verifier, password_fingerprint, selector_digest
 from .lifetime import expired_condition, token_ends
 
 if TYPE_CHECKING:

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from ..models import RememberToken
 from . import expiry, session_keys, sessions, theft, tokens
-from .crypto import CookieValue, selector_digest
+from .cookie import CookieValue
+from .crypto import selector_digest
 from .state import RequestState
 from .tokens import Outcome, Verdict
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.debug import SafeExceptionReporterFilter
 
 from .conf import app_settings
-from .crypto import CookieValue, parse_cookie_value
+from .cookie import CookieValue, parse_cookie_value
 
 __all__ = [
     "RequestState",

@@ -33,13 +33,8 @@ from ..policy import get_policy
 from ..signals import RevokeReason
 from . import dbsc, lockout, session_keys, sessions
 from .conf import app_settings
-from .crypto import (
-    CookieValue,
-    hash_verifier,
-    new_cookie_value,
-    password_fingerprint_matches,
-    verify_verifier,
-)
+from .cookie import CookieValue, new_cookie_value
+from .crypto import hash_verifier, password_fingerprint_matches, verify_verifier
 from .lifetime import token_ends
 from .lookup import find_with_user
 from .theft import report_theft

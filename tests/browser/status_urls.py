@@ -13,7 +13,7 @@ from django.template import engines
 from django.urls import path
 
 from rememberme.internal.state import find_state
-from tests.urls import urlpatterns as project_urlpatterns
+from tests.support.urls import urlpatterns as project_urlpatterns
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "rememberme" / "static" / "rememberme" / "session-status.js"

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from tests.settings import *  # noqa: F403
+from tests.support.settings import *  # noqa: F403
 
-INSTALLED_APPS = [
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "rest_framework",
-    "rememberme",
-]
-
-MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "rememberme.middleware.RememberMeMiddleware",
-]
+INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework"]  # noqa: F405
 
 ROOT_URLCONF = "tests.integrations.drf.urls"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.settings import *  # noqa: F403
+from tests.support.settings import *  # noqa: F403
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from rememberme.decorators import fresh_login_required
-from tests.views import whoami
+from tests.support.views import whoami
 
 
 @fresh_login_required

@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rememberme.models import RememberToken
 from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS
 from tests.helpers import PASSWORD, close_browser
-from tests.html_forms import password_form
+from tests.support.html_forms import password_form
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django_otp.decorators import otp_required
 from django_otp.forms import OTPAuthenticationForm
 
 from rememberme.views import LoginView
-from tests.views import whoami
+from tests.support.views import whoami
 
 
 class OTPRememberMeForm(OTPAuthenticationForm):  # type: ignore[misc]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.settings import *  # noqa: F403
+from tests.support.settings import *  # noqa: F403
 
 INSTALLED_APPS = [
     *INSTALLED_APPS,  # noqa: F405
@@ -12,15 +12,11 @@ INSTALLED_APPS = [
     "two_factor",
 ]
 
-MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "rememberme.middleware.RememberMeMiddleware",
+MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405 (a copy: the suite's list stays as it is)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("rememberme.middleware.RememberMeMiddleware") + 1,
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-]
+)
 
 ROOT_URLCONF = "tests.integrations.two_factor.urls"
 LOGIN_URL = "two_factor:login"

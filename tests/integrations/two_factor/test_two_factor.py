@@ -17,8 +17,8 @@ import rememberme
 from rememberme import checks
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, token_cookie
-from tests.html_forms import password_form
 from tests.integrations.two_factor import urls as site_urls
+from tests.support.html_forms import password_form
 
 pytestmark = pytest.mark.django_db
 

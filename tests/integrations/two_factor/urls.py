@@ -8,7 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from two_factor.urls import urlpatterns as two_factor_patterns
 
-from tests.views import whoami
+from tests.support.views import whoami
 
 SNIPPET = (
     Path(__file__).resolve().parents[3] / "docs" / "howto" / "snippets" / "two_factor_login.py"

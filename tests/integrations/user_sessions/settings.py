@@ -11,23 +11,22 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     import pkg_resources  # noqa: F401
 
-from tests.settings import *  # noqa: F403
+from tests.support.settings import *  # noqa: F403
 
+# Its sessions app in place of Django's. No admin: its check (admin.E410)
+# asks for Django's own SessionMiddleware, which this site replaces.
 INSTALLED_APPS = [
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "user_sessions",
-    "django.contrib.messages",
-    "rememberme",
+    "user_sessions" if app == "django.contrib.sessions" else app
+    for app in INSTALLED_APPS  # noqa: F405
+    if app != "django.contrib.admin"
 ]
 
+# Its session store in place of Django's, everything else as in the suite.
 MIDDLEWARE = [
-    "user_sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "rememberme.middleware.RememberMeMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "user_sessions.middleware.SessionMiddleware"
+    if path == "django.contrib.sessions.middleware.SessionMiddleware"
+    else path
+    for path in MIDDLEWARE  # noqa: F405
 ]
 
 SESSION_ENGINE = "user_sessions.backends.db"

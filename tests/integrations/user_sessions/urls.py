@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from tests.views import cycle_session_key, whoami
+from tests.support.views import cycle_session_key, whoami
 
 urlpatterns = [
     path("accounts/", include("rememberme.urls")),

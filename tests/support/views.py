@@ -1,5 +1,5 @@
 """
-Views the test sites share (``tests.urls`` and the integration sites'
+Views the test sites share (``tests.support.urls`` and the integration sites'
 URLconfs), kept apart from any URLconf so that a site without the admin can
 import them.
 """

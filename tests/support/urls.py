@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tests.views import change_email, site_logout, touch_session, whoami
+from tests.support.views import change_email, site_logout, touch_session, whoami
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from tests.settings import *  # noqa: F403
-from tests.settings import DATABASES
+from tests.support.settings import *  # noqa: F403
+from tests.support.settings import DATABASES
 
 for _database in DATABASES.values():
     _database["NAME"] = os.environ["REMEMBERME_RACE_DB_NAME"]
@@ -17,7 +17,7 @@ for _database in DATABASES.values():
 # Against the real standby (.ci/replica.sh): reads through the router of
 # Django's multi-database docs, as a site with a read replica does.
 if os.environ.get("REMEMBERME_TEST_PG_REPLICA_PORT"):
-    DATABASE_ROUTERS = ["tests.replica_router.PrimaryReplicaRouter"]
+    DATABASE_ROUTERS = ["tests.support.replica_router.PrimaryReplicaRouter"]
 
 # Long enough for a burst of 16 requests on 4 workers of a 2-core machine to
 # finish well inside it, short enough for the test to wait it out.

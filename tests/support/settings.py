@@ -33,7 +33,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
-ROOT_URLCONF = "tests.urls"
+ROOT_URLCONF = "tests.support.urls"
 
 TEMPLATES = [
     {
@@ -73,7 +73,7 @@ LOGIN_REDIRECT_URL = "/whoami/"
 USE_I18N = True
 
 # A second database for the read replica tests (tests/test_replica*.py,
-# which route to it with tests.replica_router): a separate database that
+# which route to it with tests.support.replica_router): a separate database that
 # the tests fill with stale rows or, with REMEMBERME_TEST_PG_REPLICA_PORT,
 # the streaming standby of the PostgreSQL server (.ci/replica.sh), which
 # shows the test database once it has replayed its creation. As a MIRROR

@@ -1,0 +1,1 @@
+"""What the test suite runs on: settings, URLs, views, session engines, routers, models."""
