@@ -40,7 +40,7 @@ from bench.restore import (  # noqa: E402
 )
 from rememberme.internal.conf import app_settings  # noqa: E402
 from rememberme.internal.cookie import new_cookie_value  # noqa: E402
-from rememberme.internal.crypto import hash_verifier  # noqa: E402
+from rememberme.internal.crypto import hash_verifier, selector_digest  # noqa: E402
 from rememberme.models import RememberToken  # noqa: E402
 
 PURGE_COMMAND = "purge_remember_tokens"
@@ -50,7 +50,9 @@ def explain_lookup() -> dict[str, Any]:
     """Return the plan of the restore's lookup and whether it uses an index."""
     selector = new_cookie_value().selector
     # Exactly the restore's query: get() drops the model's default ordering.
-    lookup = RememberToken.objects.select_related("user").by_selector(selector)
+    lookup = RememberToken.objects.select_related("user").filter(
+        selector_digest=selector_digest(selector)
+    )
     plan = lookup.order_by().explain()
     table = RememberToken._meta.db_table
     lines = [line for line in plan.splitlines() if line.strip()]

@@ -3,7 +3,7 @@
 
 Place it after ``AuthenticationMiddleware``. It only orchestrates: on the
 way in it reads the token cookie once (``state.read_state``) and then, for
-a signed-in session, revalidates its token when due (``tokens.revalidate``)
+a signed-in session, revalidates its token when due (``revalidation.revalidate``)
 and settles a rotation (``repair.settle``), or, with no signed-in session,
 restores one from the token (``restore.restore``). On the way out it keeps
 the token in step with the session and writes the cookie once
@@ -28,9 +28,9 @@ from .internal import (
     repair,
     restore,
     resubmit,
+    revalidation,
     sessions,
     signout,
-    tokens,
 )
 from .internal.passive import is_passive_view
 from .internal.state import (
@@ -158,7 +158,7 @@ class RememberMeMiddleware:
         if token_id is not None:
             state.session_auth_hash = session.get(HASH_SESSION_KEY)
             if sessions.revalidation_due(session) and self._may_act(request, state):
-                stands, token = tokens.revalidate(session, token_id)
+                stands, token = revalidation.revalidate(session, token_id)
                 if not stands:
                     expiry.end_revoked(request, state, token)
         if sessions.has_rotation_marks(session) and self._may_act(request, state):

@@ -17,7 +17,7 @@ from .internal.crypto import (
     SELECTOR_DIGEST_LENGTH,
     backend_digest,
 )
-from .internal.lifetime import TokenEnds, expired_condition, token_ends
+from .internal.lifetime import TokenEnds, expired_condition, grace_open, token_ends
 from .internal.managers import RememberTokenManager, RememberTokenQuerySet
 from .internal.session_keys import SEALED_MAX_LENGTH
 from .signals import RevokeReason
@@ -83,7 +83,7 @@ class RememberToken(models.Model):
         verbose_name=_("user"),
     )
     # Whether the browser showed that the last rotation's response reached
-    # it (tokens.record_arrival): from then on the replaced verifier, once
+    # it (RememberTokenQuerySet.record_arrival): from then on the replaced verifier, once
     # its grace window is over, is theft even from a session that was
     # accepted with it in the window.
     rotation_arrived = models.BooleanField(_("rotation arrived"), default=False, editable=False)
@@ -229,6 +229,13 @@ class RememberToken(models.Model):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.is_expired() else "active"
+
+    def in_grace(self, now: datetime.datetime) -> bool:
+        """
+        Return whether the verifier this token's last rotation replaced is
+        still accepted at ``now`` (a token merely issued replaced none).
+        """
+        return bool(self.previous_verifier_hash) and grace_open(self.rotated_at, now)
 
     @property
     def is_device_bound(self) -> bool:

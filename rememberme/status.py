@@ -23,8 +23,8 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from .internal import expiry, repair, sessions
+from .internal.revalidation import session_token_stands
 from .internal.state import find_state
-from .internal.tokens import session_token_stands
 from .models import RememberToken
 
 __all__ = ["session_status", "status"]

@@ -251,9 +251,9 @@ def test_a_database_error_while_recording_the_arrival_is_retried(old_cookie, mon
     # open to a repair for a copy of the replaced cookie for good.
     from django.db import DatabaseError
 
-    from rememberme.internal import tokens
+    from rememberme.internal.managers import RememberTokenQuerySet
 
-    record_arrival = tokens.record_arrival
+    record_arrival = RememberTokenQuerySet.record_arrival
 
     def failing(*args, **kwargs):
         raise DatabaseError("injected")
@@ -261,11 +261,11 @@ def test_a_database_error_while_recording_the_arrival_is_retried(old_cookie, mon
     with at(0):
         owner = browser_with(old_cookie)
         owner.get("/whoami/")
-    monkeypatch.setattr(tokens, "record_arrival", failing)
+    monkeypatch.setattr(RememberTokenQuerySet, "record_arrival", failing)
     with at(1):
         assert owner.get("/whoami/").json()["user"] == "alice"
     assert not RememberToken.objects.get().rotation_arrived
-    monkeypatch.setattr(tokens, "record_arrival", record_arrival)
+    monkeypatch.setattr(RememberTokenQuerySet, "record_arrival", record_arrival)
     with at(2):
         assert owner.get("/whoami/").json()["user"] == "alice"
     assert RememberToken.objects.get().rotation_arrived

@@ -365,7 +365,7 @@ def test_a_session_key_already_taken_is_drawn_again(user, settings, tmp_path, en
     taken = other.session_key
     fresh = "f" * 32
     with mock.patch(
-        "rememberme.internal.restore.get_random_string", side_effect=[taken, fresh]
+        "rememberme.internal.session_keys.get_random_string", side_effect=[taken, fresh]
     ) as draw:
         assert whoami(client) == RESTORED
     assert draw.call_count == 2

@@ -11,8 +11,9 @@ from typing import Any, NamedTuple
 from django.db.models import Q
 
 from ..policy import get_policy
+from .conf import app_settings
 
-__all__ = ["TokenEnds", "expired_condition", "token_ends"]
+__all__ = ["TokenEnds", "expired_condition", "grace_open", "token_ends"]
 
 
 class TokenEnds(NamedTuple):
@@ -48,6 +49,17 @@ def token_ends(
     if absolute is not None:
         expires_at = min(expires_at, absolute)
     return TokenEnds(expires_at, absolute)
+
+
+def grace_open(replaced_at: datetime.datetime, now: datetime.datetime) -> bool:
+    """
+    Return whether a verifier that a rotation replaced at ``replaced_at`` is
+    still accepted at ``now``: the grace window, ``REMEMBERME_ROTATION_GRACE``
+    (why it is 30 seconds: docs/security.rst, "The grace window"). The one
+    form of the rule: :meth:`RememberToken.in_grace` asks it of a token's last
+    rotation, the lost-response repair of the rotation a session recorded.
+    """
+    return now < replaced_at + app_settings.ROTATION_GRACE
 
 
 def expired_condition(now: datetime.datetime) -> Q:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, models, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from ..signals import RevokeReason, token_revoked
@@ -24,7 +24,33 @@ if TYPE_CHECKING:
 
     from ..models import RememberToken
 
-__all__ = ["RememberTokenManager", "RememberTokenQuerySet", "end_revoked_sessions"]
+__all__ = ["RememberTokenManager", "RememberTokenQuerySet", "end_revoked_sessions", "lock_user"]
+
+
+def lock_user(user: Any, using: str) -> None:
+    """
+    Lock ``user``'s row on ``using`` for the rest of the transaction, where
+    the database has row locks and keeps the user model's table.
+
+    Everything that writes both a user and their tokens takes this lock
+    first (a restore's sign-in, ``issue()`` under a token cap, a password
+    change), so that no two of them take the two rows in opposite orders
+    and deadlock, and two logins of one user cannot both count the tokens
+    before either inserts. ``FOR NO KEY UPDATE`` where the database has it
+    conflicts with itself, which serialises them, and is what the
+    ``last_login`` UPDATE takes anyway, while inserts that refer to the user
+    (a token, a session row) go on. SQLite has no row locks, and there a
+    transaction must not read before its first write: a read upgraded to a
+    write fails at once with "database is locked" where a write waits.
+    """
+    features = connections[using].features
+    # user._meta, not type(user): request.user is a SimpleLazyObject.
+    user_model = user._meta.model
+    if features.has_select_for_update and router.db_for_write(user_model, instance=user) == using:
+        locked = user_model._base_manager.using(using).select_for_update(
+            no_key=features.has_select_for_no_key_update
+        )
+        list(locked.filter(pk=user.pk).values_list("pk", flat=True))
 
 
 class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
@@ -65,9 +91,21 @@ class RememberTokenQuerySet(models.QuerySet["RememberToken"]):
         token.selector = selector
         return token
 
-    def by_selector(self, selector: str) -> RememberTokenQuerySet:
-        """Return the tokens (none or one) of ``selector``, by its digest."""
-        return self.filter(selector_digest=selector_digest(selector))
+    def record_arrival(self, token_id: int, rotated_at: datetime.datetime) -> bool:
+        """
+        Record that the response of ``token_id``'s rotation made at
+        ``rotated_at`` arrived; return whether the token is still at that
+        rotation (or revoked) rather than rotated since.
+        """
+        if self.filter(pk=token_id, rotated_at=rotated_at, rotation_arrived=False).update(
+            rotation_arrived=True
+        ):
+            return True
+        return (
+            not self.for_write()
+            .filter(pk=token_id, rotated_at__gt=rotated_at, revoked_at__isnull=True)
+            .exists()
+        )
 
     def revoke(self, reason: str, *, request: HttpRequest | None = None) -> int:
         """
@@ -197,7 +235,7 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
         writer = self.db_manager(self.for_write(instance=user).db)
         with transaction.atomic(using=writer.db):
             if cap is not None:
-                writer._lock_user(user)
+                lock_user(user, writer.db)
             token = writer.create(
                 user=user,
                 selector_digest=selector_digest(value.selector),
@@ -218,19 +256,6 @@ class RememberTokenManager(models.Manager.from_queryset(RememberTokenQuerySet)):
             if cap is not None:
                 writer._enforce_cap(user, cap, now, request)
         return token, value
-
-    def _lock_user(self, user: AbstractBaseUser) -> None:
-        # Two logins of one user at once must not both count the tokens
-        # before either inserts (each would leave one too many). Locking the
-        # user's row serialises them on PostgreSQL: the second one's count,
-        # taken after the first commits, sees the first one's token. SQLite
-        # needs no lock, and must not read first: its writers are already
-        # serialised from the INSERT on, and a read before it would make
-        # the later write fail rather than wait.
-        if connections[self.db].features.has_select_for_update:
-            # user._meta, not type(user): request.user is a SimpleLazyObject.
-            users = user._meta.model._default_manager.db_manager(self.db)
-            list(users.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
     def _enforce_cap(
         self,

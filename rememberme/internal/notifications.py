@@ -95,9 +95,7 @@ def note_known_browser(request: HttpRequest, user: Any) -> None:
     token.user = user
     if tokens.unusable_reason(token, now) is not None:
         return
-    state.known_browser = tokens.presents_current(token, cookie) or (
-        tokens.in_grace(token, now) and tokens.presents_replaced(token, cookie)
-    )
+    state.known_browser = tokens.presents_accepted(token, cookie, now)
 
 
 def _context(

@@ -23,6 +23,7 @@ from ..models import RememberToken
 from . import expiry, session_keys, sessions, theft, tokens
 from .cookie import CookieValue
 from .crypto import selector_digest
+from .lifetime import grace_open
 from .state import RequestState
 from .tokens import Outcome, Verdict
 
@@ -67,7 +68,7 @@ def _confirm_arrival(
     older parallel response). Costs one UPDATE; a read and a verification
     only when the token was rotated since.
     """
-    if tokens.record_arrival(token_id, rotated_at) or cookie is None:
+    if RememberToken.objects.record_arrival(token_id, rotated_at) or cookie is None:
         return None
     # By the cookie's selector digest too: a cookie of another series
     # (None here) says nothing about this one.
@@ -81,7 +82,7 @@ def _confirm_arrival(
         return None
     if tokens.presents_current(token, cookie):
         # The browser holds the newest cookie: that rotation's arrived.
-        tokens.record_arrival(token.pk, token.rotated_at)
+        RememberToken.objects.record_arrival(token.pk, token.rotated_at)
         return None
     theft.report_theft(request, token)
     return Verdict(Outcome.THEFT, token)
@@ -106,7 +107,7 @@ def note_arrival(session: SessionBase, cookie: CookieValue | None, token: Rememb
         return
     if sessions.rotation_mark(session) == token.rotated_at:
         # The session the rotation created, used again.
-        tokens.record_arrival(token.pk, token.rotated_at)
+        RememberToken.objects.record_arrival(token.pk, token.rotated_at)
         return
     if cookie is None or selector_digest(cookie.selector) != bytes(token.selector_digest):
         return
@@ -115,14 +116,14 @@ def note_arrival(session: SessionBase, cookie: CookieValue | None, token: Rememb
         # A grace session whose browser now shows another cookie of this
         # series than the one it was accepted with: the rotation's.
         if not sessions.grace_cookie_matches(marker[0], cookie.verifier):
-            tokens.record_arrival(token.pk, token.rotated_at)
+            RememberToken.objects.record_arrival(token.pk, token.rotated_at)
         return
     if token.selector is None:
         token.selector = cookie.selector
     if tokens.presents_current(token, cookie):
         # The browser holds the newest cookie (a repair's, say, delivered
         # to another tab): that rotation's response arrived.
-        tokens.record_arrival(token.pk, token.rotated_at)
+        RememberToken.objects.record_arrival(token.pk, token.rotated_at)
 
 
 def settle_rotation(
@@ -167,7 +168,7 @@ def settle_rotation(
             return None
         return _confirm_arrival(request, token_id, replaced_at, cookie)
     now = timezone.now()
-    if now < tokens.grace_end(replaced_at):
+    if grace_open(replaced_at, now):
         return None
     verdict = _replace_lost_cookie(request, token_id, cookie, now)
     if verdict.outcome is Outcome.ROTATED:
@@ -194,11 +195,11 @@ def _replace_lost_cookie(
     # Still the verifier the last rotation replaced: that rotation, or an
     # earlier repair, was made for the holders of this cookie.
     replaced = tokens.presents_replaced(token, cookie)
-    if replaced and tokens.in_grace(token, now):
+    if replaced and token.in_grace(now):
         # Repaired moments ago by a parallel request of this session (its
         # response carries the new cookie): decide after that window.
         return Verdict(Outcome.GRACE, token)
-    if not replaced or token.rotation_arrived or tokens.in_grace(token, now):
+    if not replaced or token.rotation_arrived:
         # Rotated since by someone holding a newer cookie, or the rotation
         # shown to have reached its browser: not the browser it answered.
         theft.report_theft(request, token)

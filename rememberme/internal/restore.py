@@ -2,40 +2,36 @@
 Restoring a session from a token: the request that has no signed-in
 session but a token cookie.
 
-:func:`restore` asks ``tokens.check_token()`` for a verdict and, when it
-signs in, logs the user in with Django's own ``login()`` and gives the new
-session what the token kept. A bad cookie is deleted and the request stays
-anonymous.
+:func:`restore` reads top to bottom: it asks ``tokens.check_token()`` for a
+verdict, carries out a rotation the verdict asks for in one transaction
+with the sign-in (Django's own ``login()``, then what the token kept), and
+signs in a verdict that needs no rotation outside any transaction. A bad
+cookie is deleted and the request stays anonymous.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import functools
 import logging
-from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, login
 from django.contrib.sessions.backends import cache as cache_engine
-from django.contrib.sessions.backends import db as db_engine
-from django.contrib.sessions.backends import file as file_engine
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import caches
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 
 from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
 from . import csrf, dbsc, expiry, notices, secondfactor, session_keys, sessions
+from .managers import lock_user
 from .state import RequestState
-from .tokens import Outcome, Verdict, check_token
+from .tokens import Outcome, Rotation, Verdict, check_token
 
-__all__ = ["draw_session_key", "key_chosen_at_save", "restore", "store_answers"]
+__all__ = ["restore", "store_answers"]
 
 logger = logging.getLogger("rememberme")
 
@@ -60,17 +56,15 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         return
     arrived = timezone.now()
     try:
-        # The rotation and the sign-in commit together (tokens.rotate); a
-        # revocation or the theft rule commits whatever happens next.
         # Recorded by the rotation; a session accepted in the grace window
         # is not recorded, and ends at its next revalidation.
-        state.session_key = draw_session_key(request.session)
-        verdict = check_token(
-            request,
-            state.cookie,
-            sign_in=functools.partial(_sign_in, request, state),
-            session_key=state.session_key,
-        )
+        state.session_key = session_keys.draw_session_key(request.session)
+        verdict = check_token(request, state.cookie)
+        if verdict.rotates:
+            verdict = _rotate_and_sign_in(request, state, verdict)
+        elif verdict.signs_in:
+            # Nothing to commit with it: no transaction.
+            _sign_in(request, state, verdict)
         if verdict.signs_in:
             _announce(request, verdict)
         else:
@@ -88,6 +82,42 @@ def restore(request: HttpRequest, state: RequestState) -> None:
         # session survives, carry on anonymous.
         logger.exception("Database error while restoring a remember-me session.")
         _abandon(request, state)
+
+
+def _rotate_and_sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> Verdict:
+    """
+    Rotate the verdict's token and sign in, in one transaction; return the
+    verdict that came of it.
+
+    Inside the transaction: the rotation's compare-and-swap and the sign-in
+    (``login()`` writes ``last_login``, its ``user_logged_in`` receivers
+    write what they write), so that they commit together, in one durable
+    commit, or not at all: a sign-in that fails leaves the token as it was.
+    The user's row is locked first (``managers.lock_user``), in the order
+    every writer of a user and their tokens takes. Outside it: the hashing
+    (done by ``Rotation()`` before anything is locked) and, when another
+    request rotated first, the decision on what this cookie is now worth,
+    and a grace sign-in.
+    """
+    token = verdict.token
+    assert token is not None
+    rotation = Rotation(
+        request,
+        token,
+        timezone.now(),
+        repair=verdict.outcome is Outcome.REPAIR,
+        session_key=state.session_key,
+    )
+    with transaction.atomic(using=rotation.db):
+        lock_user(token.user, rotation.db)
+        rotated = rotation.apply()
+        if rotated is not None:
+            _sign_in(request, state, rotated)
+            return rotated
+    verdict = rotation.lost_race()
+    if verdict.signs_in:
+        _sign_in(request, state, verdict)
+    return verdict
 
 
 def store_answers(session: SessionBase) -> bool:
@@ -123,7 +153,7 @@ def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> Non
     # CSRF token rotated (for every view: see csrf.py), user_logged_in
     # sent, and the session keeps the backend of the original password login.
     session = request.session
-    with key_chosen_at_save(session):
+    with session_keys.key_chosen_at_save(session):
         login(request, token.user, backend=token.backend)
     csrf.adopt_rotated_token(request)
     sessions.link(session, token.pk)
@@ -194,98 +224,3 @@ def _abandon(request: HttpRequest, state: RequestState) -> None:
     if SESSION_KEY in session or session.session_key != sent_key:
         session.flush()
     expiry.leave_anonymous(request)
-
-
-@contextlib.contextmanager
-def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
-    """
-    Within the block, let ``login()`` leave a session that has no key yet
-    without one, so that the engine chooses it when the response saves it.
-
-    ``login()`` cycles the session key against fixation. For a session with
-    a key (one the browser could have been given by someone else) that
-    matters, and is left alone. A restore usually starts from no session at
-    all (the browser closed, or the session expired and its engine dropped
-    the key when loading it), and there ``cycle_key()`` only makes the
-    engine write an empty session (a database row, a cache entry, a file)
-    to reserve a key, which ``SessionMiddleware`` then overwrites with the
-    real data: two writes where one does. Without it, the save at the
-    response creates the session with a new random key, exactly as
-    ``cycle_key()`` would have, in one write; no key the browser sent is
-    ever kept. A ``user_logged_in`` receiver that needs the key saves the
-    session first, as it must for any session without one (allauth's
-    ``usersessions`` does).
-    """
-    if session.session_key is not None:
-        yield
-        return
-    # An instance attribute shadows the method for this call of login() only.
-    session.cycle_key = _keep_unset  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del session.cycle_key
-
-
-def draw_session_key(session: SessionBase) -> str | None:
-    """
-    Choose now the key that ``session``'s engine will give the session the
-    restore signs in, and return it; ``None`` where it cannot be told.
-
-    The rotation records that key with the token in the same UPDATE (no
-    write of its own), so that revoking the token ends this session. The
-    session takes the key when ``login()`` cycles it or, with
-    :func:`key_chosen_at_save`, when the response saves it.
-    """
-    default = getattr(SessionBase, _KEY_GENERATOR)
-    if not session_keys.server_side(session) or getattr(type(session), _KEY_GENERATOR) is not (
-        default
-    ):
-        # Signed cookies have no key to delete; an engine that draws its own
-        # keys keeps its generator. Their sessions end at their next
-        # revalidation instead.
-        return None
-    if isinstance(session, _CREATES_ATOMICALLY):
-        fallback: Callable[[], str] = _unchecked_key
-    else:
-        # Another engine on SessionBase's generator (django-user-sessions):
-        # the same checked draw it would make at save time, made now.
-        fallback = functools.partial(default, session)
-    drawn = [fallback()]
-
-    def generator() -> str:
-        # The drawn key first; a fresh one should create() ever draw again
-        # (a taken key, which 165 random bits make a formality).
-        return drawn.pop() if drawn else fallback()
-
-    # Kept until the response saves the session, which is when the key is
-    # taken.
-    setattr(session, _KEY_GENERATOR, generator)
-    return drawn[0]
-
-
-def _keep_unset() -> None:
-    """Stand in for ``cycle_key()`` on a session that has no key yet."""
-
-
-# Django's engines whose create() writes with save(must_create=True), which
-# fails on a taken key (a unique primary key, cache.add(), O_EXCL) and makes
-# create() draw again: their key generator's exists() query only predicts
-# that failure, for keys of 165 random bits. Skipping it saves the restore a
-# query; the engines' own collision handling stays whole. A subclass that
-# draws its keys its own way keeps its own generator.
-_CREATES_ATOMICALLY = (
-    db_engine.SessionStore,
-    cache_engine.SessionStore,
-    file_engine.SessionStore,
-)
-
-
-# A private method of SessionBase since Django 1.x, which the type stubs
-# leave out.
-_KEY_GENERATOR = "_get_new_session_key"
-
-
-def _unchecked_key() -> str:
-    """Stand in for ``_get_new_session_key()``: a new key, without asking the store."""
-    return get_random_string(32, VALID_KEY_CHARS)

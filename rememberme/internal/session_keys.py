@@ -1,6 +1,11 @@
 """
 The session a token made, kept with the token so that a revocation ends it.
 
+A restore chooses the new session's key before the rotation
+(:func:`draw_session_key`), so that the rotation's own UPDATE records it,
+and lets the engine create the session with that key at the response
+(:func:`key_chosen_at_save`).
+
 A revoked token must end the live session it created or restored at once,
 not at the session's next revalidation. Server-side session engines (the
 database, the cache, ``cached_db``, files and apps built on them) can end a
@@ -24,16 +29,21 @@ by themselves (deleting is all this module does with it).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import math
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions.backends import cache as cache_engine
+from django.contrib.sessions.backends import db as db_engine
+from django.contrib.sessions.backends import file as file_engine
 from django.contrib.sessions.backends import signed_cookies
-from django.contrib.sessions.backends.base import SessionBase
-from django.utils.crypto import salted_hmac
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.module_loading import import_string
 from django.utils.translation import ngettext
 
@@ -41,7 +51,9 @@ from .conf import app_settings
 
 __all__ = [
     "SEALED_MAX_LENGTH",
+    "draw_session_key",
     "end_sessions",
+    "key_chosen_at_save",
     "live_key",
     "revocation_wait",
     "seal",
@@ -149,3 +161,96 @@ def end_sessions(keys: Iterable[str]) -> list[str]:
             # file system full): revalidation remains the safety net.
             logger.exception("Could not end the session of a revoked remember-me token.")
     return ended
+
+
+@contextlib.contextmanager
+def key_chosen_at_save(session: SessionBase) -> Iterator[None]:
+    """
+    Within the block, let ``login()`` leave a session that has no key yet
+    without one, so that the engine chooses it when the response saves it.
+
+    ``login()`` cycles the session key against fixation. For a session with
+    a key (one the browser could have been given by someone else) that
+    matters, and is left alone. A restore usually starts from no session at
+    all (the browser closed, or the session expired and its engine dropped
+    the key when loading it), and there ``cycle_key()`` only makes the
+    engine write an empty session (a database row, a cache entry, a file)
+    to reserve a key, which ``SessionMiddleware`` then overwrites with the
+    real data: two writes where one does. Without it, the save at the
+    response creates the session with a new random key, exactly as
+    ``cycle_key()`` would have, in one write; no key the browser sent is
+    ever kept. A ``user_logged_in`` receiver that needs the key saves the
+    session first, as it must for any session without one (allauth's
+    ``usersessions`` does).
+    """
+    if session.session_key is not None:
+        yield
+        return
+    # An instance attribute shadows the method for this call of login() only.
+    session.cycle_key = _keep_unset  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del session.cycle_key
+
+
+def draw_session_key(session: SessionBase) -> str | None:
+    """
+    Choose now the key that ``session``'s engine will give the session the
+    restore signs in, and return it; ``None`` where it cannot be told.
+
+    The rotation records that key with the token in the same UPDATE (no
+    write of its own), so that revoking the token ends this session. The
+    session takes the key when ``login()`` cycles it or, with
+    :func:`key_chosen_at_save`, when the response saves it.
+    """
+    default = getattr(SessionBase, _KEY_GENERATOR)
+    if not server_side(session) or getattr(type(session), _KEY_GENERATOR) is not (default):
+        # Signed cookies have no key to delete; an engine that draws its own
+        # keys keeps its generator. Their sessions end at their next
+        # revalidation instead.
+        return None
+    if isinstance(session, _CREATES_ATOMICALLY):
+        fallback: Callable[[], str] = _unchecked_key
+    else:
+        # Another engine on SessionBase's generator (django-user-sessions):
+        # the same checked draw it would make at save time, made now.
+        fallback = functools.partial(default, session)
+    drawn = [fallback()]
+
+    def generator() -> str:
+        # The drawn key first; a fresh one should create() ever draw again
+        # (a taken key, which 165 random bits make a formality).
+        return drawn.pop() if drawn else fallback()
+
+    # Kept until the response saves the session, which is when the key is
+    # taken.
+    setattr(session, _KEY_GENERATOR, generator)
+    return drawn[0]
+
+
+def _keep_unset() -> None:
+    """Stand in for ``cycle_key()`` on a session that has no key yet."""
+
+
+# Django's engines whose create() writes with save(must_create=True), which
+# fails on a taken key (a unique primary key, cache.add(), O_EXCL) and makes
+# create() draw again: their key generator's exists() query only predicts
+# that failure, for keys of 165 random bits. Skipping it saves the restore a
+# query; the engines' own collision handling stays whole. A subclass that
+# draws its keys its own way keeps its own generator.
+_CREATES_ATOMICALLY = (
+    db_engine.SessionStore,
+    cache_engine.SessionStore,
+    file_engine.SessionStore,
+)
+
+
+# A private method of SessionBase since Django 1.x, which the type stubs
+# leave out.
+_KEY_GENERATOR = "_get_new_session_key"
+
+
+def _unchecked_key() -> str:
+    """Stand in for ``_get_new_session_key()``: a new key, without asking the store."""
+    return get_random_string(32, VALID_KEY_CHARS)

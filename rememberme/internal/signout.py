@@ -33,7 +33,7 @@ from ..signals import RevokeReason
 from .lookup import find_with_user
 from .state import RequestState
 from .theft import report_theft
-from .tokens import in_grace, presents_current, presents_replaced
+from .tokens import presents_accepted
 
 __all__ = ["LOGOUT_VIEW_CLASSES", "is_logout", "is_logout_view", "sign_out", "verified_owner"]
 
@@ -89,9 +89,7 @@ def sign_out(request: HttpRequest, state: RequestState) -> None:
     now = timezone.now()
     if token is None or token.revoked_at is not None or token.is_expired(now):
         return
-    if presents_current(token, cookie) or (
-        in_grace(token, now) and presents_replaced(token, cookie)
-    ):
+    if presents_accepted(token, cookie, now):
         token.revoke(RevokeReason.LOGOUT, request=request)
         setattr(request, _OWNER, token.user)
         logger.info(

@@ -273,7 +273,7 @@ def serve(
             if _in_grace(token, t, grace) and tok == token.prev:
                 # Rotated moments ago for this cookie: decided after that window.
                 return done(signed)
-            if _in_grace(token, t, grace) or tok != token.prev or token.arrived:
+            if tok != token.prev or token.arrived:
                 theft()
                 sessions[sid] = session._replace(alive=False, grace=None)
                 return done(caught)
