@@ -584,3 +584,32 @@ def test_registration_needs_the_series_token_cookie(user, django_user_model):
     # The browser that holds it: bound.
     answer = browser.client.post(params["path"], HTTP_SECURE_SESSION_RESPONSE=proof)
     assert answer.status_code == 200
+
+
+def test_a_copied_token_cookie_cannot_sign_the_owner_out(bound, user):
+    # A sign-out needs the same proof as a restore: without the device's
+    # bound cookie, a copy of the token cookie revokes nothing.
+    copy = Client()
+    copy.cookies["rememberme"] = token_cookie(bound.client) or ""
+    with later(1), receiving(signals.theft_detected) as thefts:
+        response = copy.post("/accounts/logout/")
+    assert response.status_code in (200, 302)
+    assert not thefts
+    assert RememberToken.objects.get(user=user).revoked_at is None
+
+
+def test_an_older_copied_token_cookie_cannot_take_the_owner_for_a_thief(bound, user):
+    # The infostealer's copy, taken before the owner's browser rotated: with
+    # the owner bound, it is no proof of anything, not even of theft.
+    copy = Client()
+    copy.cookies["rememberme"] = token_cookie(bound.client) or ""
+    close_browser(bound.client)
+    with later(60):
+        bound.refresh()
+        assert whoami(bound.client)["restored"] is True
+    with later(61):
+        assert whoami(bound.client)["user"] == "alice"  # the rotation arrived
+    with later(70), receiving(signals.theft_detected) as thefts:
+        copy.post("/accounts/logout/")
+    assert not thefts
+    assert RememberToken.objects.get(user=user).revoked_at is None

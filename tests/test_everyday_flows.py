@@ -180,6 +180,25 @@ def test_a_stale_form_gets_a_page_that_says_what_happened(strict):
     assert response.content == b"changed for alice"
 
 
+@pytest.mark.parametrize("sends_json", [False, True], ids=["accepts json", "sends json"])
+def test_a_script_gets_no_page_meant_for_a_form(strict, sends_json):
+    # A single-page app's call after the restore expects its API's answer,
+    # not an HTML page to read: it gets the CSRF refusal as it is.
+    token = stale_form(strict)
+    if sends_json:
+        response = strict.post(
+            "/change-email/", {"email": "a@example.com"}, content_type="application/json"
+        )
+    else:
+        response = strict.post(
+            "/change-email/",
+            {"csrfmiddlewaretoken": token},
+            headers={"Accept": "application/json"},
+        )
+    assert response.status_code == 403
+    assert "Your session had ended" not in response.content.decode()
+
+
 def test_a_forged_post_still_gets_no_page_of_ours_without_a_restore(user):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/change-email/", {"email": "x"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from unittest import mock
 
@@ -9,6 +10,8 @@ import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
+from freezegun import freeze_time
 
 from rememberme.internal import crypto, tokens
 from rememberme.internal.cookie import new_cookie_value
@@ -97,6 +100,7 @@ def test_a_replayed_cookie_does_not_sign_out_quietly_it_is_theft(remembered, the
     assert old is not None
     close_browser(client)
     assert whoami(client)["user"] == "alice"  # restored: the cookie rotated
+    assert whoami(client)["user"] == "alice"  # and the rotation's response arrived
     attacker = Client()
     attacker.cookies["rememberme"] = old
     attacker.post("/accounts/logout/")
@@ -143,3 +147,23 @@ def test_logout_url_shows_a_sign_out_button(remembered):
     token.refresh_from_db()
     assert token.revoked_at is None
     assert whoami(client)["user"] == "alice"
+
+
+def test_a_cookie_whose_rotation_never_arrived_signs_out_without_theft(remembered, thefts):
+    # The browser restored, but the restore's response (the new cookie) was
+    # lost; past the grace window it signs out with the cookie it still
+    # holds. That is the owner, as a restore at this moment would assume
+    # (it repairs the cookie): a sign-out, not a theft.
+    client, token = remembered
+    later = timezone.now() + datetime.timedelta(hours=2)
+    with freeze_time(later) as clock:
+        lost = Client()
+        lost.cookies["rememberme"] = token_cookie(client) or ""
+        assert whoami(lost)["restored"] is True  # rotated; its response goes nowhere
+        clock.tick(datetime.timedelta(minutes=5))
+        close_browser(client)
+        response = client.post("/accounts/logout/")
+    assert response.status_code in (200, 302)
+    token.refresh_from_db()
+    assert token.revoke_reason == "logout"
+    assert thefts == []

@@ -16,7 +16,9 @@ A refusal is recognised without any setting: the request restored a
 session, it is not a safe method, the response is a 403, and no view ran
 (``RememberMeMiddleware.process_view`` never saw it, so a middleware before
 it, ``CsrfViewMiddleware`` where it is placed as Django's documentation
-says, answered instead) and the CSRF check did not pass.
+says, answered instead) and the CSRF check did not pass. A script's request
+(JSON sent, or an ``Accept`` header without HTML) keeps the refusal as it
+is: it expects its API's answer, not a page.
 """
 
 from __future__ import annotations
@@ -49,9 +51,20 @@ def explain_refusal(
         or response.status_code != 403
         or getattr(request, _REACHED, False)
         or getattr(request, "csrf_processing_done", False)
+        or not _from_a_form(request)
     ):
         return response
     return render(request, TEMPLATE_NAME, {"back_url": _back_url(request)}, status=403)
+
+
+def _from_a_form(request: HttpRequest) -> bool:
+    # A page's form sends form data and accepts HTML; a script calling an API
+    # (a single-page app after the restore) expects that API's answer, and
+    # gets the refusal as it is.
+    if request.content_type == "application/json":
+        return False
+    accept = request.headers.get("accept", "")
+    return not accept or "text/html" in accept or "*/*" in accept
 
 
 def _back_url(request: HttpRequest) -> str:

@@ -6,17 +6,23 @@ Restoring a session for the POST that presses "Sign out" would rotate the
 CSRF token (every restore must), so the form's token would be refused
 (403), and the refusal would still carry the new session and token cookies:
 the user would stay signed in and remembered. A POST to a logout view is
-therefore never restored. The token cookie it carries is checked like a
-restore checks it, without the rotation: the current verifier (or the one
-the last rotation replaced, within the grace window) revokes its token with
-reason ``logout``; a replaced verifier outside the window is theft, as
-anywhere else. Junk, unknown and revoked cookies revoke nothing and cost no
-Argon2 work. The cookie is deleted whatever it was worth, and the view then
-signs out the (anonymous) request, which deletes the session cookie.
+therefore never restored. The token cookie it carries is judged by the
+restore's own rule (``tokens.check_token()``), and the rotation it would
+ask for is not made: a cookie that would sign in (the current verifier,
+the one just replaced within the grace window, or a replaced one whose
+rotation never reached its browser) revokes its token with reason
+``logout``; a device-bound series without its bound cookie revokes nothing
+(a copied cookie proves nothing, see dbsc.py); a replaced verifier that
+would be theft at a restore is theft here too. Junk, unknown and revoked
+cookies revoke nothing and cost no Argon2 work. The cookie is deleted
+whatever it was worth, and the view then signs out the (anonymous)
+request, which deletes the session cookie.
 
-Logout views are recognised by their class: Django's ``LogoutView`` (and
-so the bundled one), allauth's ``LogoutView`` (by name, without importing
-allauth), or any view with ``rememberme_logout = True``.
+Logout views are recognised by their class and the method that signs out:
+Django's ``LogoutView`` (and so the bundled one) on POST, allauth's
+``LogoutView`` on POST and allauth.headless' session view on DELETE (by
+name, without importing allauth), or any view with ``rememberme_logout =
+True`` on POST.
 """
 
 from __future__ import annotations
@@ -27,78 +33,92 @@ from typing import Any
 from django.contrib.auth.views import LogoutView as DjangoLogoutView
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 
 from ..signals import RevokeReason
-from .lookup import find_with_user
 from .state import RequestState
-from .theft import report_theft
-from .tokens import presents_accepted
+from .tokens import Outcome, check_token
 
 __all__ = ["LOGOUT_VIEW_CLASSES", "is_logout", "is_logout_view", "sign_out", "verified_owner"]
 
 logger = logging.getLogger("rememberme")
 
-# Views known to sign out, by module (or package) and class name: imported
-# nowhere, so the app they belong to may be absent. allauth documents
-# allauth.account.views.LogoutView; recent versions define it in a private
-# module of that package.
-LOGOUT_VIEW_CLASSES = frozenset({("allauth.account.views", "LogoutView")})
+# Views known to sign out, by module (or package), class name and the
+# method that signs out: imported nowhere, so the app they belong to may be
+# absent. allauth documents allauth.account.views.LogoutView (recent
+# versions define it in a private module of that package); allauth.headless'
+# browser client signs out with DELETE on its session endpoint.
+LOGOUT_VIEW_CLASSES = frozenset(
+    {
+        ("allauth.account.views", "LogoutView", "POST"),
+        ("allauth.headless.account.views", "SessionView", "DELETE"),
+    }
+)
 
 _OWNER = "_rememberme_signed_out_owner"  # request attribute
 
 
-def is_logout_view(view: Any) -> bool:
-    """Return whether ``view`` (a view function or class) signs out on POST."""
-    if getattr(view, "rememberme_logout", False):
-        return True
+def is_logout_view(view: Any, method: str = "POST") -> bool:
+    """Return whether ``view`` (a view function or class) signs out on ``method``."""
     view_class = getattr(view, "view_class", view)
+    if method == "POST":
+        if getattr(view, "rememberme_logout", False):
+            return True
+        if isinstance(view_class, type) and (
+            issubclass(view_class, DjangoLogoutView)
+            or getattr(view_class, "rememberme_logout", False)
+        ):
+            return True
     if not isinstance(view_class, type):
         return False
-    if issubclass(view_class, DjangoLogoutView) or getattr(view_class, "rememberme_logout", False):
-        return True
-    return any(_known(cls) for cls in view_class.__mro__)
+    return any(_known(cls, method) for cls in view_class.__mro__)
 
 
-def _known(cls: type) -> bool:
+def _known(cls: type, method: str) -> bool:
     module = cls.__module__
     return any(
-        cls.__qualname__ == name and (module == package or module.startswith(package + "."))
-        for package, name in LOGOUT_VIEW_CLASSES
+        cls.__qualname__ == name
+        and method == known_method
+        and (module == package or module.startswith(package + "."))
+        for package, name, known_method in LOGOUT_VIEW_CLASSES
     )
 
 
 def is_logout(request: HttpRequest) -> bool:
-    """Return whether ``request`` is a POST to a logout view."""
-    if request.method != "POST":
+    """Return whether ``request`` asks a logout view to sign out."""
+    if request.method not in ("POST", "DELETE"):
         return False
     try:
         match = resolve(request.path_info, getattr(request, "urlconf", None))
     except Resolver404:
         return False
-    return is_logout_view(match.func)
+    return is_logout_view(match.func, request.method)
 
 
 def sign_out(request: HttpRequest, state: RequestState) -> None:
     """Revoke the token the request's cookie proves (see above); delete the cookie."""
     state.delete_cookie()
-    cookie = state.cookie
-    if cookie is None:
+    if state.cookie is None:
         return
-    token = find_with_user(cookie.selector)
-    now = timezone.now()
-    if token is None or token.revoked_at is not None or token.is_expired(now):
+    # The restore's judgement, and everything it does on its own: an
+    # unusable token revoked for its reason, theft reported once.
+    verdict = check_token(request, state.cookie)
+    token = verdict.token
+    if token is None or not (verdict.signs_in or verdict.rotates):
         return
-    if presents_accepted(token, cookie, now):
-        token.revoke(RevokeReason.LOGOUT, request=request)
-        setattr(request, _OWNER, token.user)
-        logger.info(
-            "Remember-me token %s revoked by a sign-out after its session ended.", token.pk
+    if verdict.outcome is Outcome.REPAIR:
+        # Proved only while the rotation is still not shown to have arrived:
+        # an arrival recorded since makes this cookie a copy after all.
+        revoked = (
+            type(token)
+            ._default_manager.filter(pk=token.pk, rotation_arrived=False)
+            .revoke(RevokeReason.LOGOUT, request=request)
         )
-        return
-    # Only a copy of an older cookie carries a known selector with a wrong
-    # verifier: signing out does not make it less of a theft.
-    report_theft(request, token)
+        if not revoked:
+            return
+    else:
+        token.revoke(RevokeReason.LOGOUT, request=request)
+    setattr(request, _OWNER, token.user)
+    logger.info("Remember-me token %s revoked by a sign-out after its session ended.", token.pk)
 
 
 def verified_owner(request: HttpRequest) -> Any:

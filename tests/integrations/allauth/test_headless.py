@@ -132,6 +132,35 @@ def test_a_browser_clients_logout_revokes_the_token(client: Client, user) -> Non
     assert not signed_in(client)
 
 
+def test_a_browser_clients_logout_after_the_session_ended_signs_out(user) -> None:
+    # The single-page app's "Sign out" (DELETE on the session endpoint)
+    # after its session ended, with the CSRF token the page holds: never
+    # restored (a restore would rotate that token and the DELETE would be
+    # refused), the token revoked, both cookies deleted, JSON as ever.
+    client = Client(enforce_csrf_checks=True)
+    client.get(f"{BROWSER}/auth/session")
+    csrf = client.cookies["csrftoken"].value
+    response = post_json(
+        client,
+        f"{BROWSER}/auth/login",
+        {"username": "alice", "password": PASSWORD, "remember": True},
+        **{"X-CSRFToken": csrf},
+    )
+    assert response.status_code == 200, response.content
+    csrf = client.cookies["csrftoken"].value
+    token = RememberToken.objects.get(user=user)
+    close_browser(client)
+    response = client.delete(f"{BROWSER}/auth/session", headers={"X-CSRFToken": csrf})
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/json")
+    token.refresh_from_db()
+    assert token.revoke_reason == "logout"
+    assert response.cookies["rememberme"].value == ""
+    sent = response.cookies.get(django_settings.SESSION_COOKIE_NAME)
+    assert sent is None or sent.value == ""
+    assert not signed_in(client)
+
+
 def test_a_browser_clients_choice_waits_for_the_mfa_stage(
     client: Client, user, totp_secret
 ) -> None:
