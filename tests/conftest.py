@@ -8,10 +8,11 @@ import pytest
 from django.core.signals import setting_changed
 from django.db import connections
 from django.views.debug import get_default_exception_reporter_filter
+from freezegun import freeze_time
 
 from rememberme import signals
 from rememberme.models import RememberToken
-from tests.helpers import PASSWORD, login, receiving
+from tests.helpers import EPOCH, PASSWORD, login, receiving, token_cookie
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +80,11 @@ def remembered(client, user):
     response = login(client)
     assert response.status_code == 302
     return client, RememberToken.objects.get(user=user)
+
+
+@pytest.fixture
+def old_cookie(client, user) -> str | None:
+    """The token cookie of a browser signed in with "Remember me" at ``EPOCH``."""
+    with freeze_time(EPOCH):
+        login(client)
+    return token_cookie(client)

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.dispatch import Signal
 from django.test import Client
+from freezegun import freeze_time
 
 from rememberme.internal.conf import app_settings
 from rememberme.internal.cookie import CookieValue, parse_cookie_value
@@ -97,3 +98,11 @@ def browser_with(
     if session:
         client.cookies[settings.SESSION_COOKIE_NAME] = session
     return client
+
+
+def an_hour_later(seconds: float = 0) -> Any:
+    """
+    Freeze the clock ``seconds`` after the hour that follows ``EPOCH``: when
+    the protocol tests' remembered browser, signed in at ``EPOCH``, comes back.
+    """
+    return freeze_time(EPOCH + datetime.timedelta(hours=1, seconds=seconds))

@@ -9,35 +9,13 @@ session is not saved, its cookie is not sent, and no token rotates.
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.test import Client
-from freezegun import freeze_time
 
 from rememberme.models import RememberToken
-from tests.helpers import EPOCH, login, token_cookie
+from tests.helpers import an_hour_later, browser_with, token_cookie
 
 pytestmark = pytest.mark.django_db
-
-
-def at(seconds: float):
-    return freeze_time(EPOCH + datetime.timedelta(hours=1, seconds=seconds))
-
-
-@pytest.fixture
-def old_cookie(client, user):
-    with freeze_time(EPOCH):
-        login(client)
-    return token_cookie(client)
-
-
-def browser(token: str, session: str | None = None) -> Client:
-    client = Client()
-    client.cookies["rememberme"] = token
-    if session:
-        client.cookies["sessionid"] = session
-    return client
 
 
 def ping(client: Client) -> dict:
@@ -55,75 +33,75 @@ def test_a_polling_owner_makes_a_replayed_copy_theft(
     old_cookie, thefts, settings, save_every_request
 ):
     settings.SESSION_SAVE_EVERY_REQUEST = save_every_request
-    with at(0):
-        owner = browser(old_cookie)
+    with an_hour_later(0):
+        owner = browser_with(old_cookie)
         owner.get("/whoami/")
     new_cookie = token_cookie(owner)
     assert new_cookie not in (None, old_cookie)
     rotated_at = RememberToken.objects.get().rotated_at
     # The owner's page is left open: it only polls status.
-    with at(2):
+    with an_hour_later(2):
         assert ping(owner)["authenticated"] is True
     token = RememberToken.objects.get()
     assert token.rotation_arrived
     assert token.rotated_at == rotated_at  # no rotation
     # A copy of the old cookie, replayed in the window: a session, no cookie.
-    with at(5):
-        copy = browser(old_cookie)
+    with an_hour_later(5):
+        copy = browser_with(old_cookie)
         assert copy.get("/whoami/").json()["user"] == "alice"
     for seconds in (10, 20, 30):
-        with at(seconds):
+        with an_hour_later(seconds):
             ping(owner)
     # After the window the copy is theft, not repaired into a cookie.
-    with at(40):
+    with an_hour_later(40):
         later = copy.get("/whoami/")
     assert "rememberme" not in later.cookies or later.cookies["rememberme"].value == ""
     assert later.json()["user"] is None
     assert len(thefts) == 1
     # An hour later, from a new browser: nothing.
-    with at(3600):
-        assert browser(old_cookie).get("/whoami/").json()["user"] is None
+    with an_hour_later(3600):
+        assert browser_with(old_cookie).get("/whoami/").json()["user"] is None
 
 
 def test_status_records_the_arrival_once(old_cookie, django_assert_max_num_queries):
-    with at(0):
-        owner = browser(old_cookie)
+    with an_hour_later(0):
+        owner = browser_with(old_cookie)
         owner.get("/whoami/")
-    with at(1):
+    with an_hour_later(1):
         ping(owner)
     assert RememberToken.objects.get().rotation_arrived
     # Later pings find it recorded: no write.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with at(2), CaptureQueriesContext(connection) as queries:
+    with an_hour_later(2), CaptureQueriesContext(connection) as queries:
         ping(owner)
     assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
 
 
 def test_a_lost_restore_response_then_only_polling_is_never_theft(old_cookie, thefts):
     # The restore's response is lost: the browser keeps the old cookie.
-    with at(0):
-        lost = browser(old_cookie).get("/whoami/")
+    with an_hour_later(0):
+        lost = browser_with(old_cookie).get("/whoami/")
     assert lost.cookies["rememberme"].value not in ("", old_cookie)
     # A retry in the window gets a session, no cookie; the page then only
     # polls status, for an hour.
-    with at(5):
-        retry = browser(old_cookie).get("/whoami/")
+    with an_hour_later(5):
+        retry = browser_with(old_cookie).get("/whoami/")
     session = retry.cookies["sessionid"].value
-    page = browser(old_cookie, session)
+    page = browser_with(old_cookie, session=session)
     for seconds in range(10, 3600, 300):
-        with at(seconds):
+        with an_hour_later(seconds):
             ping(page)
     # The browser closes and comes back: its cookie still restores it.
-    with at(4000):
-        back = browser(old_cookie)
+    with an_hour_later(4000):
+        back = browser_with(old_cookie)
         assert back.get("/whoami/").json() == {"user": "alice", "restored": True}
     assert thefts == []
     healed = token_cookie(back)
     assert healed not in (None, old_cookie)
-    with at(9000):
-        assert browser(str(healed)).get("/whoami/").json()["user"] == "alice"
+    with an_hour_later(9000):
+        assert browser_with(str(healed)).get("/whoami/").json()["user"] == "alice"
     assert thefts == []
 
 
@@ -131,14 +109,14 @@ def test_a_grace_session_polling_with_the_new_cookie_records_the_arrival(old_coo
     # A tab left with the old cookie and got a grace session; the browser
     # then received the rotation's cookie (the other tab's response), and
     # this page only polls.
-    with at(0):
-        new_cookie = browser(old_cookie).get("/whoami/").cookies["rememberme"].value
-    with at(2):
-        tab = browser(old_cookie).get("/whoami/")
-    page = browser(new_cookie, tab.cookies["sessionid"].value)
-    with at(5):
+    with an_hour_later(0):
+        new_cookie = browser_with(old_cookie).get("/whoami/").cookies["rememberme"].value
+    with an_hour_later(2):
+        tab = browser_with(old_cookie).get("/whoami/")
+    page = browser_with(new_cookie, session=tab.cookies["sessionid"].value)
+    with an_hour_later(5):
         ping(page)
     assert RememberToken.objects.get().rotation_arrived
-    with at(40):
-        assert browser(old_cookie).get("/whoami/").json()["user"] is None
+    with an_hour_later(40):
+        assert browser_with(old_cookie).get("/whoami/").json()["user"] is None
     assert len(thefts) == 1

@@ -5,24 +5,12 @@ from __future__ import annotations
 from tests.support.settings import *  # noqa: F403
 
 INSTALLED_APPS = [
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
+    *INSTALLED_APPS,  # noqa: F405
     "hijack",
-    "rememberme",
     # The whole integration: one line.
     "rememberme.contrib.hijack",
 ]
 
-MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "rememberme.middleware.RememberMeMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "hijack.middleware.HijackUserMiddleware",
-]
+MIDDLEWARE = [*MIDDLEWARE, "hijack.middleware.HijackUserMiddleware"]  # noqa: F405
 
 ROOT_URLCONF = "tests.integrations.hijack.urls"
