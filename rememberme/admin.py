@@ -97,7 +97,21 @@ class StateListFilter(admin.SimpleListFilter):
 
 
 class _TokenDisplay:
-    """Columns shared by the admin and the inline."""
+    """
+    Columns and permissions shared by the admin and the inline: read-only,
+    and no deletion at all (deleting a row would bypass revocation: no
+    token_revoked, no reason, no admin log entry of a revocation). The only
+    write, revocation, needs its own permission (``RememberTokenAdmin``).
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
     @admin.display(description=_("browser"))
     def browser(self, token: RememberToken) -> str:
@@ -187,19 +201,6 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
             return bool(super().lookup_allowed(lookup, value))  # type: ignore[call-arg]
         return bool(super().lookup_allowed(lookup, value, request))  # type: ignore[arg-type]
 
-    # Permissions: read-only, revocation only with its own permission, and
-    # no deletion at all: deleting a row would bypass revocation (no
-    # token_revoked, no reason, no admin log entry of a revocation).
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.{REVOKE_PERMISSION}")
@@ -247,8 +248,6 @@ class RememberTokenAdmin(_TokenDisplay, admin.ModelAdmin):  # type: ignore[type-
         return redirect(
             f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", token.pk
         )
-
-    # Actions.
 
     @admin.action(permissions=["revoke"], description=_("Revoke selected tokens"))
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[RememberToken]) -> None:
@@ -298,12 +297,3 @@ class RememberTokenInline(_TokenDisplay, admin.TabularInline):  # type: ignore[t
     show_change_link = True
     ordering = ("-last_used_at",)
     verbose_name_plural = _("remembered browsers")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
