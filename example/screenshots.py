@@ -172,7 +172,7 @@ def shoot(base: str, env: dict[str, str]) -> None:
         # at once, and its next page says why it is signed out.
         manage("shell", "-c", REVOKE_PHONE, env=env)
         mobile.goto(base + "/accounts/devices/")
-        assert "by an administrator" in mobile.content(), "no sign-out reason shown"
+        assert "an administrator" in mobile.content(), "no sign-out reason shown"
         mobile.screenshot(path=str(OUT / "signed-out-mobile.png"))
 
         # A system set to dark: the pages follow it, like the admin.

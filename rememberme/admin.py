@@ -1,6 +1,5 @@
 """
-The Django admin for remember-me tokens: see who is remembered where, and
-revoke a stolen login at once.
+The Django admin for remember-me tokens: who is remembered where; revoke.
 
 Nothing here edits or deletes a token: the only write is revocation,
 through two actions that need the ``rememberme.revoke_remembertoken``
@@ -120,9 +119,11 @@ class _TokenDisplay:
     @admin.display(description=_("state"))
     def state_display(self, token: RememberToken) -> str:
         # One column for the state and the binding: six columns fit 1280 px.
-        state = token.state
+        state, reason = token.state, token.get_revoke_reason_display()
         if state == "revoked":
-            return gettext("Revoked: %(reason)s") % {"reason": token.get_revoke_reason_display()}
+            # These two reasons read "Revoked by ..." on their own.
+            by = token.revoke_reason in (RevokeReason.ADMIN, RevokeReason.USER)
+            return str(reason) if by else gettext("Revoked: %(reason)s") % {"reason": reason}
         if state == "expired":
             return gettext("Expired")
         return (

@@ -306,3 +306,11 @@ def test_revoke_button_needs_the_permission(staff, tokens):
 
 def test_revoke_an_unknown_token(admin_client):
     assert admin_client.post(f"{CHANGELIST}999999/revoke/").status_code == 404
+
+
+def test_a_token_revoked_by_an_administrator_reads_so_once(admin_client, tokens):
+    _alice, _alice_tokens, bobs = tokens
+    bobs.revoke("admin")
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "Revoked by an administrator" in page
+    assert "Revoked: Revoked" not in page
