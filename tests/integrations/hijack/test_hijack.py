@@ -7,6 +7,7 @@ revokes the impersonating administrator's own token.
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 import rememberme
@@ -148,3 +149,29 @@ def test_a_logout_while_impersonating_signs_the_browser_out_for_good(
     token.refresh_from_db()
     assert token.revoke_reason == "logout"
     assert whoami(client)["user"] is None
+
+
+def session_cookie_alone(client: Client) -> Client:
+    """Return a client holding only a copy of ``client``'s session cookie."""
+    copy = Client()
+    name = django_settings.SESSION_COOKIE_NAME
+    copy.cookies[name] = client.cookies[name].value
+    return copy
+
+
+def test_release_keeps_the_admins_session_bound_to_the_device(admin, user, settings) -> None:
+    pytest.importorskip("cryptography", reason="device binding needs the dbsc extra")
+    from tests.support.dbsc_client import DbscBrowser
+
+    settings.REMEMBERME_DEVICE_BINDING = True
+    browser = DbscBrowser()
+    assert browser.register(login(browser.client, "root", remember=True)).status_code == 200
+    assert whoami(session_cookie_alone(browser.client))["user"] is None
+
+    acquire(browser.client, user)
+    assert whoami(session_cookie_alone(browser.client))["user"] is None
+    release(browser.client)
+    assert whoami(browser.client)["user"] == "root"
+    # A copy of the session cookie is still worth nothing without the
+    # device's bound cookie, as before the impersonation.
+    assert whoami(session_cookie_alone(browser.client))["user"] is None
