@@ -321,6 +321,22 @@ def test_live_bound_session_needs_the_bound_cookie(bound):
         assert whoami(bound.client)["user"] == "alice"
 
 
+def test_copied_session_cookie_cannot_revoke_the_bound_token_by_logging_out(bound, user):
+    # The middleware serves the copy anonymous; its logout() must not act on
+    # the session's token either (the owner's bound series).
+    copy = Client()
+    copy.cookies["sessionid"] = bound.client.cookies["sessionid"].value
+    with later(1):
+        assert whoami(copy)["user"] is None
+        assert copy.post("/accounts/logout/").status_code < 500
+    token = RememberToken.objects.get(user=user)
+    assert token.revoked_at is None
+    with later(2):
+        # The owner, with the device's bound cookie, is still remembered.
+        close_browser(bound.client)
+        assert whoami(bound.client)["user"] == "alice"
+
+
 def test_browser_that_stops_refreshing_signs_in_with_a_password(bound, user):
     with later(30):
         assert whoami(bound.client)["user"] is None

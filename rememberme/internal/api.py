@@ -196,13 +196,16 @@ def this_browsers_token(request: HttpRequest) -> RememberToken | None:
 
     A cookie alone is not verified here, so it only ever points at a token
     of the user signed in on the request: it is not proof enough to act on
-    anyone else's.
+    anyone else's. Nor is a session the middleware refused (see
+    ``RequestState.session_refused``): it names no token.
     """
+    state = find_state(request)
+    if state is not None and state.session_refused:
+        return None
     session = getattr(request, "session", None)
     token_id = sessions.linked_token_id(session) if session is not None else None
     if token_id is not None:
         return RememberToken.objects.for_write().filter(pk=token_id).first()
-    state = find_state(request)
     user = getattr(request, "user", None)
     if state is None or state.cookie is None or user is None or not user.is_authenticated:
         return None
@@ -220,7 +223,8 @@ def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:
     if state is not None:
         state.delete_cookie()
     session = getattr(request, "session", None)
-    if session is None:
+    if session is None or (state is not None and state.session_refused):
+        # A refused session is not this browser's to unlink.
         return token
     if (
         token is not None
