@@ -523,7 +523,7 @@ _header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), ma
 # "٣") where the series and expiry go.
 _digits = st.text(st.characters(whitelist_categories=("Nd", "No")), min_size=1, max_size=30)
 _cookie_text = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters=";"), max_size=120
+    st.characters(codec="utf-8", blacklist_characters=";"), max_size=120
 ) | st.builds("{}.{}.{}".format, _digits, _digits, st.text(max_size=30))
 
 
