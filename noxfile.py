@@ -167,7 +167,12 @@ def integrations(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def browser(session: nox.Session) -> None:
-    """Run the real-browser tests (Playwright driving Debian's Chromium)."""
+    """
+    Run the real-browser tests (Playwright driving Debian's Chromium).
+
+    The environment passes through: ``REMEMBERME_DBSC_CHROMIUM`` names the
+    Chromium 150 the device-binding test needs (``.ci/run`` unpacks one).
+    """
     install(session, "test", "browser", "dbsc")
     pytest(session, "-m", "browser", "tests/browser")
 

@@ -152,6 +152,7 @@ class RememberMeMiddleware:
         session = request.session
         if dbsc.SESSION_KEY in session and not dbsc.session_admits(request):
             # A session of a device-bound series, without the bound cookie.
+            state.refused = True
             dbsc.refuse_session(request)
             return
         token_id = sessions.linked_token_id(session)

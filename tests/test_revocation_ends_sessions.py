@@ -323,3 +323,23 @@ def test_a_restore_records_its_session_in_the_rotations_update(engine, user):
     key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     stored = RememberToken.objects.get(pk=token.pk).session_key_sealed
     assert session_keys.unseal(stored, user.pk) == key
+
+
+def test_a_remembered_login_over_another_users_session_records_its_key(
+    engine, user, commit, django_user_model
+):
+    # Django's login() flushes a session signed in as someone else: the new
+    # session has no key until the response saves it.
+    django_user_model.objects.create_user("bob", "bob@example.com", PASSWORD)
+    client = Client()
+    assert login(client, "alice", remember=False).status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        assert login(client, "bob").status_code == 302
+    token = RememberToken.objects.get(user__username="bob")
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    assert session_keys.unseal(token.session_key_sealed, token.user_id) == key
+    # Recorded by the INSERT that issues the token, not by a write of its own.
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert not [sql for sql in updates if "remembertoken" in sql]
+    assert commit(lambda: revoke_user_tokens(token.user, reason=RevokeReason.ADMIN)) == 1
+    assert signed_out_at_once(client)

@@ -76,6 +76,9 @@ def remember(request: HttpRequest) -> RememberToken | None:
         sessions.apply_session_age(request.session, policy.unremembered_session_age(user))
         return None
     values = sessions.persistent_values(request.session)
+    # After login() flushed a session signed in as another user, the key it
+    # will take at the response, recorded by the INSERT below.
+    session_key = session_keys.recordable_key(request.session)
     token, value = RememberToken.objects.issue(
         user,
         backend=backend,
@@ -83,11 +86,11 @@ def remember(request: HttpRequest) -> RememberToken | None:
         ip_address=client_ip(request),
         session_data=sessions.storable_values(values) or {},
         second_factor_device=secondfactor.verified_device(request),
-        session_key=session_keys.live_key(request.session),
+        session_key=session_key,
         request=request,
     )
     state.set_cookie(value, token.expires_at)
-    state.session_key = request.session.session_key
+    state.session_key = session_key
     sessions.link(request.session, token.pk)
     sessions.mark_persisted(request.session, values)
     sessions.apply_session_age(request.session, policy.session_age(user))
@@ -196,13 +199,16 @@ def this_browsers_token(request: HttpRequest) -> RememberToken | None:
 
     A cookie alone is not verified here, so it only ever points at a token
     of the user signed in on the request: it is not proof enough to act on
-    anyone else's.
+    anyone else's. Nor is a session the middleware refused (see
+    ``RequestState.session_refused``): it names no token.
     """
+    state = find_state(request)
+    if state is not None and state.session_refused:
+        return None
     session = getattr(request, "session", None)
     token_id = sessions.linked_token_id(session) if session is not None else None
     if token_id is not None:
         return RememberToken.objects.for_write().filter(pk=token_id).first()
-    state = find_state(request)
     user = getattr(request, "user", None)
     if state is None or state.cookie is None or user is None or not user.is_authenticated:
         return None
@@ -220,7 +226,8 @@ def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:
     if state is not None:
         state.delete_cookie()
     session = getattr(request, "session", None)
-    if session is None:
+    if session is None or (state is not None and state.session_refused):
+        # A refused session is not this browser's to unlink.
         return token
     if (
         token is not None
@@ -307,11 +314,13 @@ def follow_session_key(request: HttpRequest, state: RequestState) -> None:
     only on the requests that change the key (already writing the session).
     """
     session = getattr(request, "session", None)
-    key = session_keys.live_key(session) if session is not None else None
-    if key is None or key == state.session_key or not request.user.is_authenticated:
+    if session is None or not request.user.is_authenticated:
         return
-    token_id = sessions.linked_token_id(session) if session is not None else None
-    if token_id is None:
+    token_id = sessions.linked_token_id(session)
+    # A session that login() flushed (an impersonation's release puts its
+    # token back) has no key yet: the one it will take is drawn now.
+    key = session_keys.recordable_key(session) if token_id is not None else None
+    if key is None or key == state.session_key:
         return
     state.session_key = key
     try:

@@ -56,7 +56,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .conf import app_settings
-from .dbsc_proof import ALGORITHMS, new_challenge, session_id
+from .dbsc_proof import ALGORITHMS, new_challenge, parse_number, session_id
 
 if TYPE_CHECKING:
     from ..models import RememberToken
@@ -159,15 +159,17 @@ def _cookie_series(request: HttpRequest) -> int | None:
     if not value:
         return None
     payload, _, mac = value.rpartition(".")
-    series, _, expires = payload.partition(".")
-    if not (series.isdigit() and expires.isdigit()) or time.time() >= int(expires):
+    text, _, expires = payload.partition(".")
+    series, until = parse_number(text), parse_number(expires, 12)
+    if series is None or until is None or time.time() >= until or not mac.isascii():
+        # compare_digest() refuses non-ASCII text with a TypeError.
         return None
     # The current SECRET_KEY, then the fallbacks, as Django's signing does.
     if hmac.compare_digest(mac, _cookie_mac(django_settings.SECRET_KEY, payload)) or any(
         hmac.compare_digest(mac, _cookie_mac(secret, payload))
         for secret in getattr(django_settings, "SECRET_KEY_FALLBACKS", ())
     ):
-        return int(series)
+        return series
     return None
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "nonce_digest",
     "open_challenge",
     "open_session_id",
+    "parse_number",
     "read_proof",
     "session_id",
     "verify",
@@ -59,14 +60,28 @@ def _now() -> int:
 # Identifiers and challenges -------------------------------------------
 
 
+def parse_number(text: str, max_digits: int = 20) -> int | None:
+    """
+    Return the number ``text`` writes in 1 to ``max_digits`` ASCII digits,
+    else ``None``.
+
+    ``str.isdigit()`` and ``int()`` also take other scripts' digits ("²"
+    passes the one and fails the other) and any length, and a cookie or
+    header may hold anything.
+    """
+    if not (0 < len(text) <= max_digits and text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def session_id(series: int) -> str:
     return signing.Signer(salt=_SESSION_SALT).sign(str(series))
 
 
 def open_session_id(value: str) -> int | None:
     try:
-        return int(signing.Signer(salt=_SESSION_SALT).unsign(value))
-    except (signing.BadSignature, ValueError):
+        return parse_number(signing.Signer(salt=_SESSION_SALT).unsign(value))
+    except signing.BadSignature:
         return None
 
 
@@ -89,10 +104,13 @@ def open_challenge(purpose: str, challenge: Any) -> tuple[int, str]:
     try:
         signer = signing.Signer(salt=f"rememberme.internal.dbsc.{purpose}")
         series, nonce, expires = signer.unsign(str(challenge)).split(".")
-        if _now() < int(expires):
-            return int(series), nonce
     except (signing.BadSignature, ValueError) as exc:
         raise InvalidProof("The challenge is not one of ours.") from exc
+    number, until = parse_number(series), parse_number(expires)
+    if number is None or until is None:
+        raise InvalidProof("The challenge is not one of ours.")
+    if _now() < until:
+        return number, nonce
     raise InvalidProof("The challenge has expired.")
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "end_sessions",
     "key_chosen_at_save",
     "live_key",
+    "recordable_key",
     "revocation_wait",
     "seal",
     "server_side",
@@ -123,6 +124,22 @@ def server_side(session: SessionBase | None = None) -> bool:
 def live_key(session: SessionBase) -> str | None:
     """Return the key of ``session`` if a revocation can end it by that key, else ``None``."""
     return session.session_key if server_side(session) else None
+
+
+def recordable_key(session: SessionBase) -> str | None:
+    """
+    Return the key ``session`` has or, if it has none yet, the key it will
+    take when the response saves it (drawn now, see
+    :func:`draw_session_key`); ``None`` if a revocation cannot end it by key.
+
+    ``login()`` flushes a session signed in as another user (a user switch,
+    an impersonation's release): it has no key until ``SessionMiddleware``
+    saves it, after every other middleware's response.
+    """
+    if not server_side(session) or session.session_key is not None:
+        return live_key(session)
+    drawn: str | None = getattr(session, _DRAWN, None)
+    return drawn if drawn is not None else draw_session_key(session)
 
 
 def revocation_wait() -> str | None:
@@ -226,6 +243,7 @@ def draw_session_key(session: SessionBase) -> str | None:
     # Kept until the response saves the session, which is when the key is
     # taken.
     setattr(session, _KEY_GENERATOR, generator)
+    setattr(session, _DRAWN, drawn[0])
     return drawn[0]
 
 
@@ -249,6 +267,8 @@ _CREATES_ATOMICALLY = (
 # A private method of SessionBase since Django 1.x, which the type stubs
 # leave out.
 _KEY_GENERATOR = "_get_new_session_key"
+# The key draw_session_key() drew, for recordable_key() to find again.
+_DRAWN = "_rememberme_drawn_key"
 
 
 def _unchecked_key() -> str:

@@ -71,6 +71,9 @@ class RequestState:
     # recorded): a linked session that leaves with another key (a
     # re-authentication, update_session_auth_hash()) records its new key.
     session_key: str | None = field(default=None, repr=False)
+    # The live session was refused (a device-bound session without its bound
+    # cookie): see session_refused.
+    refused: bool = False
     _parsed: tuple[CookieValue | None] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -81,6 +84,15 @@ class RequestState:
         if self._parsed is None:
             self._parsed = (parse_cookie_value(self.raw_cookie),)
         return self._parsed[0]
+
+    @property
+    def session_refused(self) -> bool:
+        """
+        Return whether the request's session was refused and nobody signed
+        in since: whoever sent it may be someone other than its owner, and
+        acts on nothing of it (its token least of all).
+        """
+        return self.refused and self.signed_in is None
 
     def set_cookie(self, value: CookieValue, expires_at: datetime.datetime) -> None:
         """Send ``value`` as the token cookie on the response."""

@@ -55,5 +55,5 @@ def test_a_signed_out_browser_is_signed_out_at_once(live_server, user, profile_f
     assert "1 other browser is signed out." in a.content()
 
     b.goto(live_server.url + "/accounts/devices/")
-    assert "You were signed out" in b.content()
+    assert "no longer keeps you signed in" in b.content()
     assert whoami(b, live_server.url) == {"user": None, "restored": False}

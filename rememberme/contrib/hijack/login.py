@@ -10,6 +10,8 @@ what rememberme knows of the administrator's session: whether it was
 fresh or restored, and the token it is tied to. That is kept in a stack
 beside django-hijack's own ``hijack_history`` and put back on release, so
 the administrator returns to the session they had, not to a fresh one.
+A session made from a device-bound series stays bound throughout: it
+still requires the device's bound cookie while impersonating and after.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from django.http import HttpRequest
 
 import rememberme
-from rememberme.internal import sessions
+from rememberme.internal import dbsc, sessions
 from rememberme.internal.freshness import FRESH_KEY, RESTORED_KEY
 from rememberme.models import RememberToken
 from rememberme.signals import RevokeReason
@@ -41,6 +43,7 @@ _SAVED_KEYS = (
     sessions.GRACE_KEY,
     sessions.ROTATION_KEY,
     sessions.FORGOTTEN_KEY,
+    dbsc.SESSION_KEY,
 )
 
 
@@ -57,7 +60,13 @@ def impersonation_login(request: HttpRequest, user: Any, backend: str | None = N
         hijacker = request.user
         kept = {key: session[key] for key in _SAVED_KEYS if key in session}
         stack.append([str(hijacker.pk), kept])
+    # The browser is the same device, bound or not: login() drops the bound
+    # mark (a sign-in that is not a restore), so it is put back, lest a
+    # copy of the session cookie work without the device's bound cookie.
+    bound = session.get(dbsc.SESSION_KEY)
     rememberme.login(request, user, remember=False, backend=backend, fresh=False)
+    if bound is not None:
+        session[dbsc.SESSION_KEY] = bound
     if saved:
         session.update(saved)
     if stack:

@@ -7,9 +7,12 @@ revokes the impersonating administrator's own token.
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 import rememberme
+from rememberme.internal import session_keys
 from rememberme.models import RememberToken
 from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
 
@@ -147,4 +150,49 @@ def test_a_logout_while_impersonating_signs_the_browser_out_for_good(
     assert token_cookie(client) is None
     token.refresh_from_db()
     assert token.revoke_reason == "logout"
+    assert whoami(client)["user"] is None
+
+
+def session_cookie_alone(client: Client) -> Client:
+    """Return a client holding only a copy of ``client``'s session cookie."""
+    copy = Client()
+    name = django_settings.SESSION_COOKIE_NAME
+    copy.cookies[name] = client.cookies[name].value
+    return copy
+
+
+def test_release_keeps_the_admins_session_bound_to_the_device(admin, user, settings) -> None:
+    pytest.importorskip("cryptography", reason="device binding needs the dbsc extra")
+    from tests.support.dbsc_client import DbscBrowser
+
+    settings.REMEMBERME_DEVICE_BINDING = True
+    browser = DbscBrowser()
+    assert browser.register(login(browser.client, "root", remember=True)).status_code == 200
+    assert whoami(session_cookie_alone(browser.client))["user"] is None
+
+    acquire(browser.client, user)
+    assert whoami(session_cookie_alone(browser.client))["user"] is None
+    release(browser.client)
+    assert whoami(browser.client)["user"] == "root"
+    # A copy of the session cookie is still worth nothing without the
+    # device's bound cookie, as before the impersonation.
+    assert whoami(session_cookie_alone(browser.client))["user"] is None
+
+
+def test_after_release_revoking_the_admins_token_ends_their_session_at_once(
+    client: Client, admin, user, django_capture_on_commit_callbacks
+) -> None:
+    # The release's login() flushed the session: the token must learn the
+    # key of the session it is tied to again, not wait for a revalidation.
+    login(client, "root", remember=True)
+    acquire(client, user)
+    release(client)
+    assert whoami(client)["user"] == "root"
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    token = RememberToken.objects.get(user=admin)
+    assert session_keys.unseal(token.session_key_sealed, admin.pk) == key
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rememberme.revoke_user_tokens(admin, reason="admin") == 1
+    assert not Session.objects.filter(session_key=key).exists()
     assert whoami(client)["user"] is None
