@@ -21,7 +21,6 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
 from .internal import (
-    api,
     dbsc,
     expiry,
     notices,
@@ -31,6 +30,7 @@ from .internal import (
     revalidation,
     sessions,
     signout,
+    upkeep,
 )
 from .internal.passive import is_passive_view
 from .internal.state import (
@@ -187,12 +187,12 @@ class RememberMeMiddleware:
         if state is None or state.passive:
             return response
         response = resubmit.explain_refusal(request, state, response)
-        api.renew_after_password_change(request, state)
+        upkeep.renew_after_password_change(request, state)
         session = getattr(request, "session", None)
         if state.session_age is not None and session is not None and SESSION_KEY in session:
             sessions.apply_session_age(session, state.session_age[0])
-        api.save_persistent_values(request)
-        api.follow_session_key(request, state)
+        upkeep.save_persistent_values(request)
+        upkeep.follow_session_key(request, state)
         expiry.stamp_on_save(request, response)
         dbsc.write_headers(request, response)
         write_cookie(request, response, state)

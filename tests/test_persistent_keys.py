@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from rememberme.internal import sessions
+from rememberme.internal import persistent
 from rememberme.models import RememberToken
 from tests.helpers import close_browser, login, whoami
 
@@ -109,14 +109,14 @@ def test_logout_drops_them(client: Client, user: Any) -> None:
 def test_too_big_is_refused_with_a_clear_error(client: Client, user: Any, caplog: Any) -> None:
     login(client)
     client.post("/session/", {"theme": "dark"})
-    big = "x" * sessions.PERSISTENT_VALUES_MAX_BYTES
+    big = "x" * persistent.MAX_BYTES
     with caplog.at_level(logging.ERROR, logger="rememberme"):
         assert token_writes(client, {"lang": big}) == 0
     assert saved(user) == {"theme": "dark"}
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     message = record.getMessage()
     assert "REMEMBERME_PERSISTENT_SESSION_KEYS" in message
-    assert str(sessions.PERSISTENT_VALUES_MAX_BYTES) in message
+    assert str(persistent.MAX_BYTES) in message
     # Logged once per change, not on every request.
     caplog.clear()
     with caplog.at_level(logging.ERROR, logger="rememberme"):
@@ -129,15 +129,15 @@ def test_too_big_is_refused_with_a_clear_error(client: Client, user: Any, caplog
 
 def test_exactly_at_the_limit_is_kept() -> None:
     overhead = len('{"theme":""}')
-    value = "x" * (sessions.PERSISTENT_VALUES_MAX_BYTES - overhead)
-    assert sessions.storable_values({"theme": value}) == {"theme": value}
-    assert sessions.storable_values({"theme": value + "x"}) is None
+    value = "x" * (persistent.MAX_BYTES - overhead)
+    assert persistent.storable({"theme": value}) == {"theme": value}
+    assert persistent.storable({"theme": value + "x"}) is None
 
 
 @pytest.mark.parametrize("value", [{1, 2}, object(), b"bytes", math.nan, math.inf])
 def test_not_json_is_refused(value: Any, caplog: Any) -> None:
     with caplog.at_level(logging.ERROR, logger="rememberme"):
-        assert sessions.storable_values({"theme": "dark", "lang": value}) is None
+        assert persistent.storable({"theme": "dark", "lang": value}) is None
     message = caplog.records[0].getMessage()
     assert "REMEMBERME_PERSISTENT_SESSION_KEYS" in message
     assert "'lang'" in message
@@ -147,7 +147,7 @@ def test_not_json_is_refused(value: Any, caplog: Any) -> None:
 def test_remember_with_unstorable_values_still_signs_in(
     client: Client, user: Any, caplog: Any
 ) -> None:
-    client.post("/session/", {"theme": "x" * (sessions.PERSISTENT_VALUES_MAX_BYTES + 1)})
+    client.post("/session/", {"theme": "x" * (persistent.MAX_BYTES + 1)})
     with caplog.at_level(logging.ERROR, logger="rememberme"):
         response = login(client)
     assert response.status_code == 302

@@ -10,18 +10,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth import login as django_login
-from django.db import DatabaseError
 
 from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
 from ..signals import RevokeReason
-from . import dbsc, freshness, notifications, secondfactor, session_keys, sessions
-from .conf import app_settings
+from . import dbsc, freshness, notifications, persistent, secondfactor, session_keys, sessions
 from .freshness import is_fresh, mark_fresh, was_restored
-from .state import RequestState, find_state, get_state
+from .state import find_state, get_state
 from .useragents import client_ip, client_user_agent
 
 if TYPE_CHECKING:
@@ -31,16 +29,13 @@ if TYPE_CHECKING:
 # forget_browser, this_browsers_token, renew_after_password_change and
 # save_persistent_values serve the middleware, receivers and pages.
 __all__ = [
-    "follow_session_key",
     "forget",
     "forget_browser",
     "is_fresh",
     "login",
     "mark_fresh",
     "remember",
-    "renew_after_password_change",
     "revoke_user_tokens",
-    "save_persistent_values",
     "this_browsers_token",
     "was_restored",
 ]
@@ -75,7 +70,7 @@ def remember(request: HttpRequest) -> RememberToken | None:
     if not policy.can_remember(user, request):
         sessions.apply_session_age(request.session, policy.unremembered_session_age(user))
         return None
-    values = sessions.persistent_values(request.session)
+    values = persistent.current(request.session)
     # After login() flushed a session signed in as another user, the key it
     # will take at the response, recorded by the INSERT below.
     session_key = session_keys.recordable_key(request.session)
@@ -84,7 +79,7 @@ def remember(request: HttpRequest) -> RememberToken | None:
         backend=backend,
         user_agent=client_user_agent(request),
         ip_address=client_ip(request),
-        session_data=sessions.storable_values(values) or {},
+        session_data=persistent.storable(values) or {},
         second_factor_device=secondfactor.verified_device(request),
         session_key=session_key,
         request=request,
@@ -92,7 +87,7 @@ def remember(request: HttpRequest) -> RememberToken | None:
     state.set_cookie(value, token.expires_at)
     state.session_key = session_key
     sessions.link(request.session, token.pk)
-    sessions.mark_persisted(request.session, values)
+    persistent.mark_persisted(request.session, values)
     sessions.apply_session_age(request.session, policy.session_age(user))
     dbsc.offer_registration(request, token)
     signals.token_issued.send(sender=RememberToken, request=request, user=user, token=token)
@@ -247,88 +242,3 @@ def forget_browser(request: HttpRequest, reason: str) -> RememberToken | None:
     else:
         sessions.unlink(session)
     return token
-
-
-def renew_after_password_change(request: HttpRequest, state: RequestState) -> None:
-    """
-    Keep remembering the browser that changed the password.
-
-    A password change revokes every token (receivers.py). The browser that
-    made it proved the old password and keeps its session through
-    update_session_auth_hash(), which is what changes the session's auth
-    hash during the request: that browser gets a new token, so it stays
-    remembered while every other browser is signed out. Costs one query,
-    only on that request.
-    """
-    session = getattr(request, "session", None)
-    if (
-        session is None
-        or state.session_auth_hash is None
-        or session.get(HASH_SESSION_KEY) in (None, state.session_auth_hash)
-        or not request.user.is_authenticated
-    ):
-        return
-    token_id = sessions.linked_token_id(session)
-    if token_id is None:
-        return
-    try:
-        token = (
-            RememberToken.objects.for_write().filter(pk=token_id, user_id=request.user.pk).first()
-        )
-        if token is not None and token.revoke_reason == RevokeReason.PASSWORD_CHANGE:
-            # The session came from that token, valid until this very change.
-            state.known_browser = True
-            remember(request)
-    except DatabaseError:
-        # Still signed in, just no longer remembered: never a failed response.
-        logger.exception("Could not re-issue the remember-me token after a password change.")
-
-
-def save_persistent_values(request: HttpRequest) -> None:
-    """Keep the session's changed ``REMEMBERME_PERSISTENT_SESSION_KEYS`` values with its token."""
-    session = getattr(request, "session", None)
-    if session is None or not session.modified or not app_settings.PERSISTENT_SESSION_KEYS:
-        return
-    token_id = sessions.linked_token_id(session)
-    if token_id is None:
-        return
-    values = sessions.persistent_values_changed(session)
-    if values is None or sessions.storable_values(values) is None:
-        # Unchanged, or refused (and logged once per change: the digest now
-        # records them).
-        return
-    try:
-        RememberToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(
-            session_data=values
-        )
-    except DatabaseError:
-        # Not saved: forget the digest so the next change tries again.
-        logger.exception("Could not save persistent session values with the token.")
-        sessions.forget_persisted(session)
-
-
-def follow_session_key(request: HttpRequest, state: RequestState) -> None:
-    """
-    Record with the token the new key of a linked session whose key changed
-    on this request, so that revoking the token still ends it. One UPDATE,
-    only on the requests that change the key (already writing the session).
-    """
-    session = getattr(request, "session", None)
-    if session is None or not request.user.is_authenticated:
-        return
-    token_id = sessions.linked_token_id(session)
-    # A session that login() flushed (an impersonation's release puts its
-    # token back) has no key yet: the one it will take is drawn now.
-    key = session_keys.recordable_key(session) if token_id is not None else None
-    if key is None or key == state.session_key:
-        return
-    state.session_key = key
-    try:
-        # Revoked or not: a browser forgotten while signed in stays within
-        # reach of "sign out everywhere" (sessions.mark_forgotten).
-        RememberToken.objects.filter(pk=token_id, user_id=request.user.pk).update(
-            session_key_sealed=session_keys.seal(key, request.user.pk)
-        )
-    except DatabaseError:
-        # The session then ends at its next revalidation instead.
-        logger.exception("Could not record the new session key with the token.")

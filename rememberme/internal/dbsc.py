@@ -55,6 +55,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 
+from . import sessions
 from .conf import app_settings
 from .dbsc_proof import ALGORITHMS, new_challenge, parse_number, session_id
 
@@ -81,7 +82,7 @@ logger = logging.getLogger("rememberme")
 #: draft's explainer suggests; a refresh is one round trip and one signature).
 BOUND_COOKIE_AGE = datetime.timedelta(minutes=10)
 #: The session key of a live session made from a bound series: the series' key.
-SESSION_KEY = "_rememberme_bound"
+SESSION_KEY = sessions.BOUND_KEY
 
 _OFFER_ATTRIBUTE = "_rememberme_dbsc_offer"
 _COOKIE_SALT = "rememberme.internal.dbsc.cookie"

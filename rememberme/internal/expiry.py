@@ -66,7 +66,7 @@ __all__ = [
     "stamp_on_save",
 ]
 
-EXPIRES_KEY = "_rememberme_expires"
+EXPIRES_KEY = sessions.EXPIRES_KEY
 
 # The salt Django's signed_cookies engine signs with (not exposed as a name).
 SIGNED_COOKIES_SALT = "django.contrib.sessions.backends.signed_cookies"

@@ -23,6 +23,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import resolve_url
 from django.utils import timezone
 
+from . import sessions
 from .conf import app_settings, to_timedelta
 from .state import find_state
 
@@ -40,9 +41,9 @@ __all__ = [
 ]
 
 #: When the user last proved a credential in this session, in epoch seconds.
-FRESH_KEY = "_rememberme_fresh"
+FRESH_KEY = sessions.FRESH_KEY
 #: Present (True) in a session established by a remember-me token.
-RESTORED_KEY = "_rememberme_restored"
+RESTORED_KEY = sessions.RESTORED_KEY
 
 
 def mark_fresh(request: HttpRequest) -> None:

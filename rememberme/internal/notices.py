@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from ..signals import RevokeReason
+from . import sessions
 
 __all__ = [
     "SignedOut",
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 _PENDING = "_rememberme_signed_out"  # request attribute
-NOTICE_SESSION_KEY = "_rememberme_signed_out"
+NOTICE_SESSION_KEY = sessions.NOTICE_KEY
 
 # The most alarming reason wins when several arrive on one request (a theft
 # is also reported as the end of the session it interrupted). The reasons

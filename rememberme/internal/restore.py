@@ -26,7 +26,7 @@ from django.utils import timezone
 from .. import signals
 from ..models import RememberToken
 from ..policy import get_policy
-from . import csrf, dbsc, expiry, notices, secondfactor, session_keys, sessions
+from . import csrf, dbsc, expiry, notices, persistent, secondfactor, session_keys, sessions
 from .managers import lock_user
 from .state import RequestState
 from .tokens import Outcome, Rotation, Verdict, check_token
@@ -158,7 +158,7 @@ def _sign_in(request: HttpRequest, state: RequestState, verdict: Verdict) -> Non
     csrf.adopt_rotated_token(request)
     sessions.link(session, token.pk)
     sessions.apply_session_age(session, get_policy().session_age(token.user))
-    sessions.restore_persistent_values(session, token.session_data)
+    persistent.restore(session, token.session_data)
     secondfactor.restore_device(request, token)
     if token.device_key:
         dbsc.mark_session(request, token.pk)

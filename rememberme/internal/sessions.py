@@ -1,5 +1,6 @@
 """
-What a Django session remembers about the token it came from.
+What a Django session remembers about the token it came from; every
+session key the package writes is named here.
 
 A session created with or restored from a token carries the token's primary
 key and the time it was last checked. That is what lets a revocation reach
@@ -11,8 +12,6 @@ whether its token still stands.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -27,7 +26,6 @@ from .conf import app_settings
 __all__ = [
     "apply_session_age",
     "clear_grace",
-    "forget_persisted",
     "forgotten_at",
     "grace_cookie_matches",
     "grace_marker",
@@ -37,16 +35,11 @@ __all__ = [
     "mark_checked",
     "mark_forgotten",
     "mark_grace",
-    "mark_persisted",
     "mark_rotation",
-    "persistent_values",
-    "persistent_values_changed",
     "put_back_rotation_marks",
-    "restore_persistent_values",
     "revalidation_due",
     "rotation_mark",
     "rotation_marks",
-    "storable_values",
     "unlink",
 ]
 
@@ -62,13 +55,36 @@ ROTATION_KEY = "_rememberme_rotation"
 # A session whose browser was forgotten (rememberme.forget(), the devices
 # page) while it stays signed in: when its own token was revoked.
 FORGOTTEN_KEY = "_rememberme_forgotten"
+# How the user signed in (freshness.py): when a credential was last proved,
+# and whether a token restored the session.
+FRESH_KEY = "_rememberme_fresh"
+RESTORED_KEY = "_rememberme_restored"
+# The series a device-bound session must show the bound cookie of (dbsc.py).
+BOUND_KEY = "_rememberme_bound"
+# When the session really ends, for the status endpoint (expiry.py).
+EXPIRES_KEY = "_rememberme_expires"
+# Why the browser was just signed out, for sites without the messages
+# framework (notices.py).
+NOTICE_KEY = "_rememberme_signed_out"
+# The contrib apps': allauth's "Remember Me" choice until its login
+# completes, and django-hijack's stack of impersonations under way.
+ALLAUTH_REMEMBER_KEY = "_rememberme_allauth_remember"
+HIJACK_STACK_KEY = "_rememberme_hijack"
 
-#: The most compact JSON, in bytes, that the persistent session values of
-#: one token may take. The values go back into every session the token
-#: restores, and a whole signed-cookie session must fit in a browser's 4 KB
-#: cookie: a bigger payload is a mistake (keep a key to server-side data
-#: instead), and an unbounded one would let a page grow the token row at will.
-PERSISTENT_VALUES_MAX_BYTES = 4096
+#: What a session records of how its user signed in, which an impersonation
+#: (contrib.hijack) saves and gives back. CHECKED_KEY is left out on
+#: purpose: the token is checked again on the first request after.
+SIGN_IN_KEYS = (
+    FRESH_KEY,
+    RESTORED_KEY,
+    TOKEN_KEY,
+    PERSISTED_DIGEST_KEY,
+    GRACE_KEY,
+    ROTATION_KEY,
+    FORGOTTEN_KEY,
+    BOUND_KEY,
+)
+
 
 logger = logging.getLogger("rememberme")
 
@@ -213,86 +229,3 @@ def apply_session_age(session: SessionBase, age: datetime.timedelta | None) -> N
         session.set_expiry(None)
     else:
         session.set_expiry(int(age.total_seconds()))
-
-
-def persistent_values(session: SessionBase) -> dict[str, Any]:
-    return {key: session[key] for key in app_settings.PERSISTENT_SESSION_KEYS if key in session}
-
-
-def _digest(values: dict[str, Any]) -> str:
-    encoded = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(encoded.encode()).hexdigest()
-
-
-def mark_persisted(session: SessionBase, values: dict[str, Any]) -> None:
-    """Record in ``session`` that the token holds ``values``."""
-    session[PERSISTED_DIGEST_KEY] = _digest(values)
-
-
-def forget_persisted(session: SessionBase) -> None:
-    """Forget what :func:`mark_persisted` recorded, so that the values are saved again."""
-    session.pop(PERSISTED_DIGEST_KEY, None)
-
-
-def persistent_values_changed(session: SessionBase) -> dict[str, Any] | None:
-    """
-    Return the persistent values if they differ from what the token holds,
-    else ``None``; record that the token holds them when they do.
-    """
-    values = persistent_values(session)
-    digest = _digest(values)
-    if session.get(PERSISTED_DIGEST_KEY) == digest:
-        return None
-    session[PERSISTED_DIGEST_KEY] = digest
-    return values
-
-
-def _encode(values: Any) -> str:
-    # What a JSONField stores, minus NaN and infinities that PostgreSQL's
-    # jsonb refuses.
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def storable_values(values: dict[str, Any]) -> dict[str, Any] | None:
-    """
-    Return ``values`` if they can be kept with a token: JSON-serialisable and
-    at most ``PERSISTENT_VALUES_MAX_BYTES`` of JSON. Otherwise log an error
-    naming the setting and return ``None``: nothing is kept, and the request
-    goes on (the user is not to pay for a configuration mistake with a 500).
-    """
-    try:
-        encoded = _encode(values)
-    except (TypeError, ValueError):
-        bad = []
-        for key, value in values.items():
-            try:
-                _encode(value)
-            except (TypeError, ValueError):
-                bad.append(key)
-        logger.error(
-            "REMEMBERME_PERSISTENT_SESSION_KEYS: the session values of %s are not "
-            "JSON-serialisable, so the remember-me token does not keep these keys.",
-            ", ".join(repr(key) for key in bad),
-        )
-        return None
-    size = len(encoded.encode())
-    if size > PERSISTENT_VALUES_MAX_BYTES:
-        logger.error(
-            "REMEMBERME_PERSISTENT_SESSION_KEYS: the session values of %s take %d bytes "
-            "of JSON, more than the %d a remember-me token keeps; they are not kept. "
-            "Keep small values (an id, a preference) in these keys.",
-            ", ".join(repr(key) for key in sorted(values)),
-            size,
-            PERSISTENT_VALUES_MAX_BYTES,
-        )
-        return None
-    return values
-
-
-def restore_persistent_values(session: SessionBase, values: dict[str, Any]) -> None:
-    """Put the values a token kept back into a new session."""
-    allowed = set(app_settings.PERSISTENT_SESSION_KEYS)
-    for key, value in values.items():
-        if key in allowed:
-            session[key] = value
-    mark_persisted(session, persistent_values(session))

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 
 import rememberme
+from rememberme.internal import sessions
 from rememberme.internal.state import get_state
 from rememberme.policy import get_policy
 
@@ -35,7 +36,7 @@ __all__ = [
 
 #: Session key of the box's answer, between the password stage and the end
 #: of the login.
-REMEMBER_KEY = "_rememberme_allauth_remember"
+REMEMBER_KEY = sessions.ALLAUTH_REMEMBER_KEY
 
 # allauth's LoginForm field, and the key of the same choice in the JSON body
 # of a headless browser client's login.

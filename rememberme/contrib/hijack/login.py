@@ -22,7 +22,6 @@ from django.http import HttpRequest
 
 import rememberme
 from rememberme.internal import dbsc, sessions
-from rememberme.internal.freshness import FRESH_KEY, RESTORED_KEY
 from rememberme.models import RememberToken
 from rememberme.signals import RevokeReason
 
@@ -30,21 +29,9 @@ __all__ = ["STACK_KEY", "forget_impersonators_on_logout", "impersonation_login"]
 
 #: Session key of the stack: one [user pk, saved session keys] per
 #: impersonation under way, the innermost last.
-STACK_KEY = "_rememberme_hijack"
+STACK_KEY = sessions.HIJACK_STACK_KEY
 
-# What rememberme keeps in a session about how its user signed in.
-# CHECKED_KEY is left out on purpose: the token is checked again on the
-# first request after the release, in case it was revoked meanwhile.
-_SAVED_KEYS = (
-    FRESH_KEY,
-    RESTORED_KEY,
-    sessions.TOKEN_KEY,
-    sessions.PERSISTED_DIGEST_KEY,
-    sessions.GRACE_KEY,
-    sessions.ROTATION_KEY,
-    sessions.FORGOTTEN_KEY,
-    dbsc.SESSION_KEY,
-)
+_SAVED_KEYS = sessions.SIGN_IN_KEYS
 
 
 def impersonation_login(request: HttpRequest, user: Any, backend: str | None = None) -> None:
