@@ -106,3 +106,15 @@ def an_hour_later(seconds: float = 0) -> Any:
     the protocol tests' remembered browser, signed in at ``EPOCH``, comes back.
     """
     return freeze_time(EPOCH + datetime.timedelta(hours=1, seconds=seconds))
+
+
+#: The password change_password() sets.
+NEW_PASSWORD = "a much newer passphrase 42"
+
+
+def change_password(client: Any) -> Any:
+    """Change alice's password through the test site's form (Django's view), as a browser does."""
+    return client.post(
+        "/password/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )

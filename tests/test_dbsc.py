@@ -25,7 +25,16 @@ pytest.importorskip("cryptography", reason="device binding needs the dbsc extra"
 from rememberme import signals
 from rememberme.internal import dbsc
 from rememberme.models import RememberToken
-from tests.helpers import EPOCH, PASSWORD, close_browser, login, receiving, token_cookie, whoami
+from tests.helpers import (
+    EPOCH,
+    PASSWORD,
+    change_password,
+    close_browser,
+    login,
+    receiving,
+    token_cookie,
+    whoami,
+)
 from tests.support import views
 from tests.support.dbsc_client import DbscBrowser, jws, parse_registration
 
@@ -379,14 +388,7 @@ def test_grace_window_works_for_a_bound_series(bound):
 @pytest.mark.urls(__name__)
 def test_password_change_keeps_the_bound_browser_signed_in_and_binds_it_afresh(bound, user):
     with later(1):
-        response = bound.client.post(
-            "/password/",
-            {
-                "old_password": PASSWORD,
-                "new_password1": "n3w pa55word!",
-                "new_password2": "n3w pa55word!",
-            },
-        )
+        response = change_password(bound.client)
         assert response.status_code == 302
         # A new series, offered binding; the session is not left waiting
         # for the bound cookie of the series the change revoked.
@@ -401,14 +403,7 @@ def test_password_change_keeps_the_bound_browser_signed_in_and_binds_it_afresh(b
 @pytest.mark.urls(__name__)
 def test_password_change_in_a_browser_that_does_not_bind_again_keeps_it_signed_in(bound):
     with later(1):
-        response = bound.client.post(
-            "/password/",
-            {
-                "old_password": PASSWORD,
-                "new_password1": "n3w pa55word!",
-                "new_password2": "n3w pa55word!",
-            },
-        )
+        response = change_password(bound.client)
         assert response.status_code == 302
     with later(15):
         # The old series' bound cookie has expired, and the new series is

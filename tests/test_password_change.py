@@ -6,7 +6,6 @@ working.
 
 from __future__ import annotations
 
-from typing import Any
 from unittest import mock
 
 import pytest
@@ -19,10 +18,15 @@ from django.test import Client
 from django.urls import include, path
 
 from rememberme.models import RememberToken
-from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.helpers import (
+    NEW_PASSWORD,
+    change_password,
+    close_browser,
+    login,
+    token_cookie,
+    whoami,
+)
 from tests.support.views import whoami as whoami_view
-
-NEW_PASSWORD = "a much newer passphrase 42"
 
 
 def set_password_view(request):
@@ -54,13 +58,6 @@ def browsers(user):
     login(b)
     login(a)
     return a, b, token_cookie(a)
-
-
-def change_password(client: Client) -> Any:
-    return client.post(
-        "/password/",
-        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
-    )
 
 
 def test_password_change_view_keeps_this_browser_remembered(browsers, user, revoked_signals):

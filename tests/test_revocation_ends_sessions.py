@@ -29,7 +29,7 @@ from freezegun import freeze_time
 from rememberme import revoke_user_tokens
 from rememberme.internal import session_keys
 from rememberme.models import RememberToken, RevokeReason
-from tests.helpers import PASSWORD, close_browser, login, token_cookie, whoami
+from tests.helpers import PASSWORD, change_password, close_browser, login, token_cookie, whoami
 from tests.support import engines
 from tests.support import urls as base_urls
 
@@ -42,7 +42,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
 SERVER_SIDE = ["db", "cached_db", "cache", "file"] + (["cache-redis"] if engines.REDIS_URL else [])
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
-NEW_PASSWORD = "a much newer passphrase 42"
 
 
 @pytest.fixture(params=SERVER_SIDE)
@@ -185,16 +184,7 @@ def test_theft_signs_every_browser_out_at_once(engine, user, commit, settings):
 def test_password_change_keeps_the_browser_that_made_it(engine, user, commit):
     other, _ = restored()
     me, _ = remembered()
-    response = commit(
-        lambda: me.post(
-            "/password/",
-            {
-                "old_password": PASSWORD,
-                "new_password1": NEW_PASSWORD,
-                "new_password2": NEW_PASSWORD,
-            },
-        )
-    )
+    response = commit(lambda: change_password(me))
     assert response.status_code == 302
     # Django ends the other session at its next request (its auth hash no
     # longer matches); the browser that changed the password stays.

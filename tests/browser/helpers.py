@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+
+import pytest
 
 from tests.helpers import PASSWORD
 
-__all__ = ["CHROMIUM", "LAUNCH_ARGS", "sign_in", "whoami"]
+__all__ = ["BROWSER_MARKS", "CHROMIUM", "LAUNCH_ARGS", "sign_in", "whoami"]
 
 #: Debian's Chromium (Playwright cannot download its own browsers here).
 CHROMIUM = os.environ.get("REMEMBERME_CHROMIUM", "/usr/bin/chromium")
@@ -18,6 +21,17 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+]
+
+#: The marks of a module of Chromium tests outside tests/browser/ (the
+#: integration suites'): run with the browser tests, against a live server
+#: whose data the test's transaction must not hide, skipped without Chromium.
+#: Such a module also sets DJANGO_ALLOW_ASYNC_UNSAFE, as tests/browser's
+#: conftest does (see there why).
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
 ]
 
 

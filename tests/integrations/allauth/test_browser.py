@@ -6,30 +6,20 @@ browser restart (session cookies gone): still signed in, by a restore.
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
-from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS
+from tests.browser.helpers import BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS, whoami
 from tests.helpers import PASSWORD
 from tests.integrations.allauth.helpers import totp_code
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 # Playwright's sync API runs an event loop in the main thread, and Django
 # then refuses the fixtures' synchronous ORM calls; they are synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-
-def whoami(page, base_url: str) -> dict:
-    page.goto(base_url + "/whoami/")
-    return page.evaluate("() => JSON.parse(document.body.innerText)")
 
 
 def test_mfa_login_remembered_across_a_browser_restart(live_server, user, totp_secret, settings):

@@ -7,20 +7,15 @@ gone): the app's next call finds the user signed in, by a restore.
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
-from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS
+from tests.browser.helpers import BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS
 from tests.helpers import PASSWORD
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 # Playwright's sync API runs an event loop in the main thread, and Django
 # then refuses the fixtures' synchronous ORM calls; they are synchronous.
