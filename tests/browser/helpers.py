@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.helpers import PASSWORD
 
-__all__ = ["BROWSER_MARKS", "CHROMIUM", "LAUNCH_ARGS", "sign_in", "whoami"]
+__all__ = ["BROWSER_MARKS", "CHROMIUM", "LAUNCH_ARGS", "chromium", "sign_in", "whoami"]
 
 #: Debian's Chromium (Playwright cannot download its own browsers here).
 CHROMIUM = os.environ.get("REMEMBERME_CHROMIUM", "/usr/bin/chromium")
@@ -48,3 +51,17 @@ def sign_in(page, base_url: str, *, remember: bool) -> None:
 def whoami(page, base_url: str) -> dict:
     page.goto(base_url + "/whoami/")
     return page.evaluate("() => JSON.parse(document.body.innerText)")
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Launch Debian's Chromium, headless, for one test; close it after."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -9,11 +9,11 @@ import os
 
 import pytest
 
-from tests.browser.helpers import BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS, whoami
+from tests.browser.helpers import BROWSER_MARKS, chromium, whoami
 from tests.helpers import PASSWORD
 from tests.integrations.allauth.helpers import totp_code
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
 pytestmark = BROWSER_MARKS
 
@@ -25,36 +25,30 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 def test_mfa_login_remembered_across_a_browser_restart(live_server, user, totp_secret, settings):
     # The session itself ends with the browser: only the token can sign in.
     settings.REMEMBERME_SESSION_AGE = 0
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            context = browser.new_context()
-            page = context.new_page()
-            page.goto(live_server.url + "/accounts/login/?next=/whoami/")
-            page.fill("input[name=login]", "alice")
-            page.fill("input[name=password]", PASSWORD)
-            page.check("input[name=remember]")
-            page.press("input[name=password]", "Enter")
-            page.wait_for_url("**/accounts/2fa/authenticate/**")
-            assert "rememberme" not in {c["name"] for c in context.cookies()}
+    with chromium() as browser:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(live_server.url + "/accounts/login/?next=/whoami/")
+        page.fill("input[name=login]", "alice")
+        page.fill("input[name=password]", PASSWORD)
+        page.check("input[name=remember]")
+        page.press("input[name=password]", "Enter")
+        page.wait_for_url("**/accounts/2fa/authenticate/**")
+        assert "rememberme" not in {c["name"] for c in context.cookies()}
 
-            page.fill("input[name=code]", totp_code(totp_secret))
-            page.press("input[name=code]", "Enter")
-            page.wait_for_url("**/whoami/")
-            assert whoami(page, live_server.url) == {"user": "alice", "restored": False}
+        page.fill("input[name=code]", totp_code(totp_secret))
+        page.press("input[name=code]", "Enter")
+        page.wait_for_url("**/whoami/")
+        assert whoami(page, live_server.url) == {"user": "alice", "restored": False}
 
-            # Closing the browser keeps the persistent cookies only.
-            kept = [c for c in context.cookies() if c["expires"] != -1]
-            context.close()
-            assert "rememberme" in {c["name"] for c in kept}
-            assert "sessionid" not in {c["name"] for c in kept}
+        # Closing the browser keeps the persistent cookies only.
+        kept = [c for c in context.cookies() if c["expires"] != -1]
+        context.close()
+        assert "rememberme" in {c["name"] for c in kept}
+        assert "sessionid" not in {c["name"] for c in kept}
 
-            context = browser.new_context()
-            context.add_cookies(kept)
-            page = context.new_page()
-            assert whoami(page, live_server.url) == {"user": "alice", "restored": True}
-            context.close()
-        finally:
-            browser.close()
+        context = browser.new_context()
+        context.add_cookies(kept)
+        page = context.new_page()
+        assert whoami(page, live_server.url) == {"user": "alice", "restored": True}
+        context.close()

@@ -10,10 +10,10 @@ import os
 
 import pytest
 
-from tests.browser.helpers import BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS
+from tests.browser.helpers import BROWSER_MARKS, chromium
 from tests.helpers import PASSWORD
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
 pytestmark = BROWSER_MARKS
 
@@ -44,37 +44,31 @@ def call(page, method: str, url: str, body: dict | None = None) -> tuple[int, di
 def test_spa_login_remembered_across_a_browser_restart(live_server, user, settings):
     # The session itself ends with the browser: only the token can sign in.
     settings.REMEMBERME_SESSION_AGE = 0
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            context = browser.new_context()
-            page = context.new_page()
-            page.goto(live_server.url + "/whoami/")
-            # The first call sets the CSRF cookie, as the app's start-up does.
-            assert call(page, "GET", API + "/auth/session")[0] == 401
-            body = {"username": "alice", "password": PASSWORD, "remember": True}
-            status, data = call(page, "POST", API + "/auth/login", body)
-            assert status == 200, data
-            assert data["meta"]["is_authenticated"]
+    with chromium() as browser:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(live_server.url + "/whoami/")
+        # The first call sets the CSRF cookie, as the app's start-up does.
+        assert call(page, "GET", API + "/auth/session")[0] == 401
+        body = {"username": "alice", "password": PASSWORD, "remember": True}
+        status, data = call(page, "POST", API + "/auth/login", body)
+        assert status == 200, data
+        assert data["meta"]["is_authenticated"]
 
-            kept = [c for c in context.cookies() if c["expires"] != -1]
-            context.close()
-            assert "rememberme" in {c["name"] for c in kept}
-            assert "sessionid" not in {c["name"] for c in kept}
+        kept = [c for c in context.cookies() if c["expires"] != -1]
+        context.close()
+        assert "rememberme" in {c["name"] for c in kept}
+        assert "sessionid" not in {c["name"] for c in kept}
 
-            context = browser.new_context()
-            context.add_cookies(kept)
-            page = context.new_page()
-            page.goto(live_server.url + "/whoami/")
-            assert page.evaluate("() => JSON.parse(document.body.innerText)") == {
-                "user": "alice",
-                "restored": True,
-            }
-            status, data = call(page, "GET", API + "/auth/session")
-            assert status == 200, data
-            assert data["data"]["user"]["username"] == "alice"
-            context.close()
-        finally:
-            browser.close()
+        context = browser.new_context()
+        context.add_cookies(kept)
+        page = context.new_page()
+        page.goto(live_server.url + "/whoami/")
+        assert page.evaluate("() => JSON.parse(document.body.innerText)") == {
+            "user": "alice",
+            "restored": True,
+        }
+        status, data = call(page, "GET", API + "/auth/session")
+        assert status == 200, data
+        assert data["data"]["user"]["username"] == "alice"
+        context.close()

@@ -16,7 +16,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rememberme.models import RememberToken
-from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS
+from tests.browser.helpers import CHROMIUM, chromium
 from tests.helpers import PASSWORD, close_browser
 from tests.support.html_forms import password_form
 
@@ -83,28 +83,22 @@ def test_a_wrong_code_is_shown_on_the_recipe_page(recipe, device):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
 def test_the_recipe_in_chromium(recipe, live_server, device):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+    pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            page = browser.new_page()
-            page.goto(live_server.url + "/secret/")
-            assert "/otp-login/?next=/secret/" in page.url
-            page.fill("input[name=username]", "alice")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("main button[type=submit]")
-            # django-otp's flow: the page comes back with the user's devices.
-            page.wait_for_selector("select[name=otp_device] option >> nth=1", state="attached")
-            page.select_option("select[name=otp_device]", index=1)
-            page.fill("input[name=password]", PASSWORD)
-            page.fill("input[name=otp_token]", f"{totp(device.bin_key):06d}")
-            page.check("input[name=remember_me]")
-            page.click("main button[type=submit]")
-            page.wait_for_url(live_server.url + "/secret/")
-            body = page.evaluate("() => JSON.parse(document.body.innerText)")
-            assert body == {"user": "alice", "verified": True}
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(live_server.url + "/secret/")
+        assert "/otp-login/?next=/secret/" in page.url
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        # django-otp's flow: the page comes back with the user's devices.
+        page.wait_for_selector("select[name=otp_device] option >> nth=1", state="attached")
+        page.select_option("select[name=otp_device]", index=1)
+        page.fill("input[name=password]", PASSWORD)
+        page.fill("input[name=otp_token]", f"{totp(device.bin_key):06d}")
+        page.check("input[name=remember_me]")
+        page.click("main button[type=submit]")
+        page.wait_for_url(live_server.url + "/secret/")
+        body = page.evaluate("() => JSON.parse(document.body.innerText)")
+        assert body == {"user": "alice", "verified": True}
