@@ -6,12 +6,14 @@ import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest import mock
 
 from django.conf import settings
 from django.dispatch import Signal
 from django.test import Client
 from freezegun import freeze_time
 
+from rememberme.internal import crypto
 from rememberme.internal.conf import app_settings
 from rememberme.internal.cookie import CookieValue, parse_cookie_value
 
@@ -118,3 +120,17 @@ def change_password(client: Any) -> Any:
         "/password/",
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
+
+
+@contextmanager
+def counting_argon2() -> Iterator[tuple[Any, Any]]:
+    """Count the package's Argon2 work: yield the (verify, hash) mocks, wrapping the real ones."""
+    with (
+        mock.patch(
+            "rememberme.internal.tokens.verify_verifier", wraps=crypto.verify_verifier
+        ) as verify,
+        mock.patch(
+            "rememberme.internal.tokens.hash_verifier", wraps=crypto.hash_verifier
+        ) as hash_,
+    ):
+        yield verify, hash_

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime
 import os
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -43,13 +42,12 @@ from hypothesis.stateful import (
 )
 
 from rememberme import revoke_user_tokens
-from rememberme.internal import crypto
 from rememberme.internal.conf import app_settings
 from rememberme.internal.cookie import SELECTOR_LENGTH, VERIFIER_LENGTH, parse_cookie_value
 from rememberme.internal.crypto import selector_digest
 from rememberme.middleware import RememberMeMiddleware
 from rememberme.models import RememberToken, RevokeReason
-from tests.helpers import BACKEND, EPOCH, PASSWORD
+from tests.helpers import BACKEND, EPOCH, PASSWORD, counting_argon2
 
 pytestmark = pytest.mark.django_db
 
@@ -190,14 +188,7 @@ def test_any_cookie_value_gives_no_5xx_and_no_sign_in(user, capsys):
         else:
             assert current.verifier_hash == real["token"].verifier_hash, cookie
 
-    with (
-        mock.patch(
-            "rememberme.internal.tokens.verify_verifier", wraps=crypto.verify_verifier
-        ) as verify,
-        mock.patch(
-            "rememberme.internal.tokens.hash_verifier", wraps=crypto.hash_verifier
-        ) as hash_,
-    ):
+    with counting_argon2() as (verify, hash_):
         check()
     assert seen["examples"] >= EXAMPLES
     assert seen["known_selector"] > 0

@@ -20,7 +20,16 @@ from rememberme import signals
 from rememberme.internal import crypto
 from rememberme.internal.cookie import CookieValue, new_cookie_value
 from rememberme.models import RememberToken
-from tests.helpers import PASSWORD, close_browser, login, parsed, receiving, token_cookie, whoami
+from tests.helpers import (
+    PASSWORD,
+    close_browser,
+    counting_argon2,
+    login,
+    parsed,
+    receiving,
+    token_cookie,
+    whoami,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +40,7 @@ RESTORED = {"user": "alice", "restored": True}
 @pytest.fixture
 def argon2_calls():
     """Count every Argon2 hash and verify."""
-    with (
-        mock.patch(
-            "rememberme.internal.tokens.verify_verifier", wraps=crypto.verify_verifier
-        ) as verify,
-        mock.patch(
-            "rememberme.internal.tokens.hash_verifier", wraps=crypto.hash_verifier
-        ) as hash_,
-    ):
+    with counting_argon2() as (verify, hash_):
         yield lambda: verify.call_count + hash_.call_count
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import PASSWORD
 
-__all__ = ["BROWSER_MARKS", "CHROMIUM", "LAUNCH_ARGS", "chromium", "sign_in", "whoami"]
+__all__ = ["BROWSER_MARKS", "CHROMIUM", "LAUNCH_ARGS", "chromium", "restart", "sign_in", "whoami"]
 
 #: Debian's Chromium (Playwright cannot download its own browsers here).
 CHROMIUM = os.environ.get("REMEMBERME_CHROMIUM", "/usr/bin/chromium")
@@ -65,3 +65,18 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def restart(browser: Any, context: Any) -> Any:
+    """
+    Close ``context`` as a browser quits and return a new one holding what a
+    browser keeps across a restart: its persistent cookies, the token among
+    them, and no session cookie.
+    """
+    kept = [cookie for cookie in context.cookies() if cookie["expires"] != -1]
+    context.close()
+    assert "rememberme" in {cookie["name"] for cookie in kept}
+    assert "sessionid" not in {cookie["name"] for cookie in kept}
+    restarted = browser.new_context()
+    restarted.add_cookies(kept)
+    return restarted

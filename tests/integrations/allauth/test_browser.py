@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from tests.browser.helpers import BROWSER_MARKS, chromium, whoami
+from tests.browser.helpers import BROWSER_MARKS, chromium, restart, whoami
 from tests.helpers import PASSWORD
 from tests.integrations.allauth.helpers import totp_code
 
@@ -42,13 +42,7 @@ def test_mfa_login_remembered_across_a_browser_restart(live_server, user, totp_s
         assert whoami(page, live_server.url) == {"user": "alice", "restored": False}
 
         # Closing the browser keeps the persistent cookies only.
-        kept = [c for c in context.cookies() if c["expires"] != -1]
-        context.close()
-        assert "rememberme" in {c["name"] for c in kept}
-        assert "sessionid" not in {c["name"] for c in kept}
-
-        context = browser.new_context()
-        context.add_cookies(kept)
+        context = restart(browser, context)
         page = context.new_page()
         assert whoami(page, live_server.url) == {"user": "alice", "restored": True}
         context.close()

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.browser.helpers import BROWSER_MARKS, chromium
+from tests.browser.helpers import BROWSER_MARKS, chromium, restart
 from tests.helpers import PASSWORD
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
@@ -55,13 +55,8 @@ def test_spa_login_remembered_across_a_browser_restart(live_server, user, settin
         assert status == 200, data
         assert data["meta"]["is_authenticated"]
 
-        kept = [c for c in context.cookies() if c["expires"] != -1]
-        context.close()
-        assert "rememberme" in {c["name"] for c in kept}
-        assert "sessionid" not in {c["name"] for c in kept}
-
-        context = browser.new_context()
-        context.add_cookies(kept)
+        # Closing the browser keeps the persistent cookies only.
+        context = restart(browser, context)
         page = context.new_page()
         page.goto(live_server.url + "/whoami/")
         assert page.evaluate("() => JSON.parse(document.body.innerText)") == {
